@@ -1,0 +1,131 @@
+"""Parser rules beyond the seeds: label forms, hygiene, and every rejection."""
+
+import datetime as dt
+
+import pytest
+
+from transcripts.parser import MAX_BYTES, ParseError, derive_title, infer_kind, parse_bytes, parse_text
+
+HEAD = "\nЗаголовок встречи\n\n\n2023-03-04 15:30:00\n\nАстана\n\nВводный абзац.\n\n"
+
+
+def transcript(body: str, url: str = "http://kremlin.ru/events/president/news/copy/1") -> str:
+    return HEAD + body + "\n\n\n\n" + url
+
+
+def turns(text: str):
+    return [(u.label, u.remark) for u in parse_text(text, "t.txt").turns]
+
+
+def test_label_forms():
+    body = "\n".join(
+        [
+            "В.Путин: Один.",
+            "К.-Ж.Токаев:\u00a0Два.",
+            "В.Путин\u00a0(обращаясь к\u00a0представителям СМИ): Три.",
+            "Вопрос: Четыре?",
+            "Реплика: Пять.",
+            "Примечание: Шесть.",
+            "Патриарх Кирилл: Семь.",
+            "Мин Аун Хлайн (как переведено): Восемь.",
+        ]
+    )
+    assert turns(transcript(body)) == [
+        ("В.Путин", ""),
+        ("К.-Ж.Токаев", ""),
+        ("В.Путин", "(обращаясь к представителям СМИ)"),
+        ("Вопрос", ""),
+        ("Реплика", ""),
+        ("Примечание", ""),
+        ("Патриарх Кирилл", ""),
+        ("Мин Аун Хлайн", "(как переведено)"),
+    ]
+
+
+def test_unlabelled_lines_continue_the_turn_and_sentences_with_colons_are_not_labels():
+    doc = parse_text(transcript("В.Путин: Начало.\nПовторяю: это не метка.\nТекст Указа: тоже не метка."), "t.txt")
+    (turn,) = doc.turns
+    assert turn.paragraphs == ("Начало.", "Повторяю: это не метка.", "Текст Указа: тоже не метка.")
+
+
+def test_entities_are_decoded_omissions_kept_as_marks_and_editorial_brackets_stay():
+    doc = parse_text(transcript("В.Путин: Мы &laquo;работаем&raquo; [сотрудничаем] &amp; растём.\n&lt;…&gt;"), "t.txt")
+    assert doc.turns[0].text == "Мы «работаем» [сотрудничаем] & растём."
+    assert doc.omissions == (2,)  # after the lead paragraph and the turn
+    assert all("<" not in u.text for u in doc.utterances)
+
+
+def test_section_break_starts_a_section_with_its_heading():
+    doc = parse_text(transcript("* * *\nНачало переговоров\nВ.Путин: Добрый день.\n* * *\nК.-Ж.Токаев: Спасибо."), "t")
+    assert doc.sections == ("Начало переговоров", "")
+    assert [u.section for u in doc.turns] == [0, 1]
+
+
+def test_empty_location_and_missing_url():
+    text = "\nТелефонный разговор с Президентом Казахстана\n\n\n2024-01-02 10:00:00\n\n\n\nСостоялся разговор."
+    doc = parse_text(text, "t.txt")
+    assert (doc.location, doc.url, doc.kind) == ("", "", "phone_call")
+    assert doc.lead == ("Состоялся разговор.",)
+    assert doc.time == dt.time(10, 0)
+
+
+def test_bom_crlf_and_windows_1251_are_read():
+    text = transcript("В.Путин: Твёрдая позиция.")
+    for data in (b"\xef\xbb\xbf" + text.encode(), text.replace("\n", "\r\n").encode(), text.encode("cp1251")):
+        doc = parse_bytes(data, "t.txt")
+        assert doc.title == "Заголовок встречи"
+        assert doc.turns[0].text == "Твёрдая позиция."
+    assert parse_bytes(text.encode("cp1251"), "t.txt").encoding == "windows-1251"
+
+
+@pytest.mark.parametrize(
+    ("data", "reason", "line"),
+    [
+        (b"", "empty file", None),
+        (b"  \n\n \r\n", "empty file", None),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file", None),
+        (b"x" * (MAX_BYTES + 1), "byte limit", None),
+        ("\nЗаголовок\n\nбез даты\n".encode(), "expected the date line", 4),
+        ("\nЗаголовок\n".encode(), "no date line", 2),
+        ("\nЗаголовок\n\n2023-02-30 10:00:00\n".encode(), "impossible date", 4),
+        ("23-12-2024\n24.12.2024\n\nТекст.".encode(), "disagree", 2),
+        ("23-12-2024\n\nТекст.".encode(), "repeat its date", 3),
+        ("23-12-2024\n23.12.2024\n\nShare Post\nTags".encode(), "no text", 2),
+        (transcript("В.Путин:\n").encode(), "has no text", 11),
+        ("Ça va? Ünïcödé ÿ".encode("latin-1"), "not UTF-8", 1),
+    ],
+)
+def test_bad_input_is_rejected_with_a_clear_reason(data, reason, line):
+    with pytest.raises(ParseError) as err:
+        parse_bytes(data, "bad.txt")
+    assert reason in err.value.reason
+    assert err.value.line == line
+    assert str(err.value).startswith("bad.txt")
+
+
+def test_derived_title_is_the_first_sentence_cut_at_a_word():
+    assert derive_title("Короткое предложение. Второе.") == "Короткое предложение"
+    long = "Слово " * 40 + "конец."
+    title = derive_title(long)
+    assert len(title) <= 120 and title.endswith("…") and not title[:-1].endswith(" ")
+    assert title[:-1].split()[-1] == "Слово"
+
+
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [
+        ("Заявления для прессы по итогам российско-казахстанских переговоров", "press_statements"),
+        ("Российско-казахстанские переговоры", "talks"),
+        ("Беседа с Президентом Казахстана Касым-Жомартом Токаевым", "conversation"),
+        ("Встреча с Президентом Казахстана Нурсултаном Назарбаевым", "meeting"),
+        ("Телефонный разговор с Президентом Казахстана", "phone_call"),
+        ("Брифинг Дмитрия Пескова", "briefing"),
+        ("Указ о награждении", "other"),
+    ],
+)
+def test_kind_is_inferred_from_the_title(title, kind):
+    assert infer_kind(title, "transcript") == kind
+
+
+def test_meeting_that_opens_talks_is_talks():
+    assert infer_kind("Встреча с Президентом Казахстана", "transcript", ("Начало российско-казахстанских переговоров",)) == "talks"
