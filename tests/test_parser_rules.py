@@ -90,7 +90,7 @@ def test_bom_crlf_and_windows_1251_are_read():
         ("\nЗаголовок\n\n2023-02-30 10:00:00\n".encode(), "impossible date", 4),
         ("23-12-2024\n24.12.2024\n\nТекст.".encode(), "disagree", 2),
         ("23-12-2024\n\nТекст.".encode(), "repeat its date", 3),
-        ("23-12-2024\n23.12.2024\n\nShare Post\nTags".encode(), "no text", 2),
+        (b"23-12-2024\n23.12.2024\n\nShare Post\nTags", "no text", 2),
         (transcript("В.Путин:\n").encode(), "has no text", 11),
         ("Ça va? Ünïcödé ÿ".encode("latin-1"), "not UTF-8", 1),
     ],
@@ -128,4 +128,7 @@ def test_kind_is_inferred_from_the_title(title, kind):
 
 
 def test_meeting_that_opens_talks_is_talks():
-    assert infer_kind("Встреча с Президентом Казахстана", "transcript", ("Начало российско-казахстанских переговоров",)) == "talks"
+    assert (
+        infer_kind("Встреча с Президентом Казахстана", "transcript", ("Начало российско-казахстанских переговоров",))
+        == "talks"
+    )

@@ -389,7 +389,7 @@ def _parse_news(lines: list[str], first: int, filename: str) -> Document:
     attributions = _quote_attributions([text for _, text in paragraphs])
     utterances = tuple(
         ParsedUtterance(seq=seq, line=line, paragraphs=(text,), attribution=who)
-        for seq, ((line, text), who) in enumerate(zip(paragraphs, attributions), start=1)
+        for seq, ((line, text), who) in enumerate(zip(paragraphs, attributions, strict=True), start=1)
     )
     return Document(
         layout="news",

@@ -1,0 +1,28 @@
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+CORPUS = ROOT.parent / "shared" / "corpus" / "kremlin-2025-sample"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # Settings start the embedded database on first use; stop it if this run did.
+    if not os.environ.get("DATABASE_URL"):
+        from kzarchive import embedded_db
+
+        embedded_db.stop_started_here()
+
+
+@pytest.fixture
+def seeds():
+    return sorted(FIXTURES.glob("*.txt"))
+
+
+@pytest.fixture
+def corpus_dir():
+    if not CORPUS.is_dir():
+        pytest.skip(f"shared corpus not found at {CORPUS}")
+    return CORPUS

@@ -1,0 +1,257 @@
+"""Import transcript files into the archive.
+
+One transaction per file: a file that fails stores nothing, and the others
+still go in. Re-running unchanged files changes nothing; a changed file
+updates its meeting in place (matched by source URL, or by file name where
+there is none), with django-postgres-extra upserts keeping row ids stable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from psqlextra.types import ConflictAction
+from slugify import slugify
+
+from . import parser
+from .models import Meeting, Section, Speaker, SpeakerAlias, Utterance, normalize_name
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+ADDED, UPDATED, UNCHANGED, FAILED = "added", "updated", "unchanged", "failed"
+
+
+@dataclass
+class FileResult:
+    path: Path
+    status: str
+    meeting_id: int | None = None
+    reason: str = ""
+    line: int | None = None
+
+    def describe(self) -> str:
+        where = str(self.path) + (f":{self.line}" if self.line else "")
+        return f"{where}: {self.reason}" if self.reason else where
+
+
+@dataclass
+class IngestReport:
+    results: list[FileResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failures(self) -> list[FileResult]:
+        return [r for r in self.results if r.status == FAILED]
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.results)} files: {self.count(ADDED)} added, {self.count(UPDATED)} updated, "
+            f"{self.count(UNCHANGED)} unchanged, {self.count(FAILED)} failed"
+        )
+
+
+def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileResult]]:
+    """Files named directly, plus *.txt below named directories, in a stable order."""
+    files, missing = [], []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*.txt") if p.is_file()))
+        elif path.is_file():
+            files.append(path)
+        else:
+            missing.append(FileResult(path, FAILED, reason="no such file or directory"))
+    seen, unique = set(), []
+    for path in files:
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            unique.append(path)
+    return unique, missing
+
+
+class SpeakerResolver:
+    """Label → speaker, through the aliases; unknown transcript labels become new speakers."""
+
+    def __init__(self):
+        self.known = {a.normalized: a.speaker_id for a in SpeakerAlias.objects.all()}
+
+    def for_label(self, label: str) -> int:
+        key = normalize_name(label)
+        if key in self.known:
+            return self.known[key]
+        # Created earlier in this file's transaction (or by a concurrent ingest)?
+        speaker_id = SpeakerAlias.objects.filter(normalized=key).values_list("speaker_id", flat=True).first()
+        if speaker_id is None:
+            kind = Speaker.Kind.ROLE if label in parser.ROLE_LABELS else Speaker.Kind.PERSON
+            speaker_id = Speaker.objects.create(
+                name=label, short_label=label, slug=unique_slug(Speaker, label), kind=kind, needs_review=True
+            ).id
+            SpeakerAlias.objects.create(speaker_id=speaker_id, name=label)
+        # Cache only once committed: if this file rolls back, the new speaker is gone.
+        transaction.on_commit(lambda: self.known.setdefault(key, speaker_id))
+        return speaker_id
+
+    def for_attribution(self, phrase: str) -> int | None:
+        """News quotes are attributed only to speakers the directory knows."""
+        return self.known.get(normalize_name(phrase)) if phrase else None
+
+
+def unique_slug(model, text: str, *, prefix: str = "", max_length: int = 100) -> str:
+    base = slugify(f"{prefix} {text}".strip(), max_length=max_length, word_boundary=True) or "item"
+    slug, n = base, 2
+    while model.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def load_speaker_directory(path: Path | None = None) -> int:
+    """Add the directory's speakers and aliases that are missing. Existing rows are
+    left as they are, so an editor's changes to a speaker are not overwritten."""
+    path = Path(path or settings.SPEAKER_DIRECTORY)
+    entries = json.loads(path.read_text(encoding="utf-8"))["speakers"]
+    added = 0
+    with transaction.atomic():
+        for entry in entries:
+            row = Speaker.objects.on_conflict(["slug"], ConflictAction.NOTHING).insert(
+                slug=entry["slug"],
+                name=entry["name"],
+                short_label=entry.get("short_label", ""),
+                role=entry.get("role", ""),
+                country=entry.get("country", ""),
+                kind=entry.get("kind", Speaker.Kind.PERSON),
+                needs_review=False,
+            )
+            added += row is not None
+            speaker_id = Speaker.objects.only("id").get(slug=entry["slug"]).id
+            SpeakerAlias.objects.on_conflict(["normalized"], ConflictAction.NOTHING).bulk_insert(
+                [{"speaker_id": speaker_id, "name": a, "normalized": normalize_name(a)} for a in entry["aliases"]]
+            )
+    return added
+
+
+def content_hash(data: bytes) -> str:
+    # The parser version is part of the hash, so a better parser re-reads every file.
+    return hashlib.sha256(b"parser-v%d\n" % parser.PARSER_VERSION + data).hexdigest()
+
+
+def ingest_paths(paths: Iterable[str | Path], *, on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
+    files, missing = collect_files(paths)
+    return ingest_files(files, on_file=on_file, earlier=missing)
+
+
+def ingest_files(
+    files: list[Path], *, on_file: Callable[[FileResult], None] | None = None, earlier: list[FileResult] = ()
+) -> IngestReport:
+    """Ingest `files` in order; `on_file` is called after each one (progress)."""
+    report = IngestReport(list(earlier))
+    load_speaker_directory()
+    resolver = SpeakerResolver()
+    keys_seen: dict[str, Path] = {}
+    for path in files:
+        result = ingest_file(path, resolver, keys_seen)
+        report.results.append(result)
+        if on_file:
+            on_file(result)
+    return report
+
+
+def ingest_file(path: Path, resolver: SpeakerResolver, keys_seen: dict[str, Path]) -> FileResult:
+    try:
+        data = path.read_bytes()
+        doc = parser.parse_bytes(data, path.name)
+    except parser.ParseError as exc:
+        return FileResult(path, FAILED, reason=exc.reason, line=exc.line)
+    except OSError as exc:
+        return FileResult(path, FAILED, reason=f"cannot read: {exc.strerror or exc}")
+
+    key = doc.url or f"file:{path.name}"
+    if key in keys_seen:
+        return FileResult(path, FAILED, reason=f"same source as {keys_seen[key]} in this run ({key})")
+    keys_seen[key] = path
+
+    digest = content_hash(data)
+    existing = Meeting.objects.filter(source_key=key).only("id", "content_hash").first()
+    if existing and existing.content_hash == digest:
+        return FileResult(path, UNCHANGED, meeting_id=existing.id)
+    try:
+        with transaction.atomic():
+            meeting_id = store_document(doc, key=key, digest=digest, source_file=path.name, resolver=resolver)
+    except DatabaseError as exc:
+        return FileResult(path, FAILED, reason=f"database error, nothing stored: {exc}".strip())
+    return FileResult(path, UPDATED if existing else ADDED, meeting_id=meeting_id)
+
+
+def store_document(doc: parser.Document, *, key: str, digest: str, source_file: str, resolver: SpeakerResolver) -> int:
+    """Write one parsed document; call inside a transaction."""
+    start = dt.datetime.combine(doc.date, doc.time, tzinfo=MOSCOW) if doc.time else None
+    values = {
+        "title": doc.title,
+        "title_derived": doc.title_derived,
+        "start": start,
+        "date": doc.date,
+        "location": doc.location,
+        "kind": doc.kind,
+        "lead": "\n\n".join(doc.lead),
+        "source_url": doc.url,
+        "source_file": source_file,
+        "layout": doc.layout,
+        "content_hash": digest,
+        "language": "ru",
+        "omitted_after": list(doc.omissions),
+    }
+    slug = Meeting.objects.filter(source_key=key).values_list("slug", flat=True).first()
+    slug = slug or unique_slug(Meeting, doc.title, prefix=doc.date.isoformat(), max_length=120)
+    # On conflict everything but the slug (a permalink) and created_at is refreshed.
+    meeting_id = (
+        Meeting.objects.on_conflict(["source_key"], ConflictAction.UPDATE, update_values=values)
+        .insert_and_get(source_key=key, slug=slug, **values)
+        .id
+    )
+
+    section_ids = _upsert_children(
+        Section,
+        meeting_id,
+        "position",
+        [{"meeting_id": meeting_id, "position": i, "heading": h} for i, h in enumerate(doc.sections)],
+    )
+    rows = []
+    for u in doc.utterances:
+        if u.label:
+            speaker_id, label = resolver.for_label(u.label), u.label
+        else:
+            speaker_id = resolver.for_attribution(u.attribution)
+            label = u.attribution if speaker_id else ""
+        rows.append(
+            {
+                "meeting_id": meeting_id,
+                "seq": u.seq,
+                "speaker_id": speaker_id,
+                "label": label,
+                "remark": u.remark,
+                "section_id": None if u.section is None else section_ids[u.section],
+                "text": u.text,
+                "source_line": u.line,
+            }
+        )
+    _upsert_children(Utterance, meeting_id, "seq", rows)
+    return meeting_id
+
+
+def _upsert_children(model, meeting_id: int, order_field: str, rows: list[dict]) -> dict[int, int]:
+    """Upsert a meeting's ordered children in place (ids stay stable); drop the rest.
+    Returns {position: id}."""
+    keep = [row[order_field] for row in rows]
+    model.objects.filter(meeting_id=meeting_id).exclude(**{f"{order_field}__in": keep}).delete()
+    if not rows:
+        return {}
+    stored = model.objects.on_conflict(["meeting", order_field], ConflictAction.UPDATE).bulk_insert(rows)
+    return {row[order_field]: row["id"] for row in stored}

@@ -1,0 +1,149 @@
+"""The archive: meetings, their sections and utterances, and the speakers."""
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from psqlextra.models import PostgresModel
+
+
+def normalize_name(name: str) -> str:
+    """Lookup key for a speaker label or alias: case, ё/е and spacing folded."""
+    return " ".join(name.replace("\u00a0", " ").replace("ё", "е").replace("Ё", "Е").split()).casefold()
+
+
+class Speaker(PostgresModel):
+    class Kind(models.TextChoices):
+        PERSON = "person", _("person")
+        # "Вопрос", "Реплика": a journalist or a voice from the floor, not a person.
+        ROLE = "role", _("role")
+
+    name = models.CharField(_("canonical name"), max_length=255)
+    short_label = models.CharField(_("short label"), max_length=120, blank=True, help_text="В.Путин")
+    role = models.CharField(_("role"), max_length=255, blank=True)
+    country = models.CharField(_("country"), max_length=120, blank=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    needs_review = models.BooleanField(
+        _("needs review"), default=False, help_text=_("Created by ingest from a label the directory did not know.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class SpeakerAlias(PostgresModel):
+    """A way the sources write a speaker: "В.Путин", "российский лидер"."""
+
+    speaker = models.ForeignKey(Speaker, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=255)
+    normalized = models.CharField(max_length=255, unique=True, editable=False)
+
+    class Meta:
+        verbose_name_plural = "speaker aliases"
+        ordering = ["name"]
+
+    def save(self, *args, **kwargs):
+        self.normalized = normalize_name(self.name)
+        super().save(*args, **kwargs)
+
+    def __str__(self):
+        return self.name
+
+
+class Meeting(PostgresModel):
+    class Kind(models.TextChoices):
+        TALKS = "talks", _("talks")
+        MEETING = "meeting", _("meeting")
+        CONVERSATION = "conversation", _("conversation")
+        PRESS_STATEMENTS = "press_statements", _("press statements")
+        PHONE_CALL = "phone_call", _("phone call")
+        BRIEFING = "briefing", _("briefing")
+        NEWS_REPORT = "news_report", _("news report")
+        OTHER = "other", _("other")
+
+    title = models.TextField(_("title"))
+    title_derived = models.BooleanField(
+        default=False, help_text=_("The source has no title; this one was made from the first sentence.")
+    )
+    slug = models.SlugField(max_length=160, unique=True)
+    start = models.DateTimeField(_("start"), null=True, blank=True, help_text=_("Moscow time; empty if unknown."))
+    date = models.DateField(_("date"), db_index=True)
+    location = models.CharField(_("location"), max_length=255, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    lead = models.TextField(_("lead"), blank=True)
+    source_url = models.URLField(_("source URL"), max_length=500, blank=True)
+    source_file = models.CharField(max_length=255)
+    # What re-ingest matches on: the source URL, or the file name where there is none.
+    source_key = models.CharField(max_length=600, unique=True, editable=False)
+    layout = models.CharField(max_length=20)
+    content_hash = models.CharField(max_length=64)
+    language = models.CharField(max_length=8, default="ru")
+    is_published = models.BooleanField(_("published"), default=True)
+    # Each entry: how many utterances precede an "<…>" omission mark.
+    omitted_after = ArrayField(models.PositiveIntegerField(), default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date", "-start", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_url"], condition=~Q(source_url=""), name="meeting_source_url_unique"
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("meeting", kwargs={"slug": self.slug})
+
+
+class Section(PostgresModel):
+    """A heading inside a transcript, e.g. the part after "* * *"."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveIntegerField()
+    heading = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["meeting", "position"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "position"], name="section_position_unique")]
+
+    def __str__(self):
+        return self.heading or "* * *"
+
+
+class Utterance(PostgresModel):
+    """One speaker turn, or one narrative paragraph (speaker and label empty)."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="utterances")
+    seq = models.PositiveIntegerField(_("number"))
+    speaker = models.ForeignKey(Speaker, on_delete=models.PROTECT, null=True, blank=True, related_name="utterances")
+    label = models.CharField(_("label as written"), max_length=255, blank=True)
+    remark = models.CharField(_("remark"), max_length=255, blank=True, help_text="(как переведено)")
+    section = models.ForeignKey(Section, on_delete=models.SET_NULL, null=True, blank=True, related_name="utterances")
+    text = models.TextField(_("text"), help_text=_("Paragraphs are separated by a blank line."))
+    source_line = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["meeting", "seq"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "seq"], name="utterance_seq_unique")]
+
+    def __str__(self):
+        return f"{self.meeting_id}#{self.seq} {self.label}".strip()
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return self.text.split("\n\n")
+
+    @property
+    def anchor(self) -> str:
+        return f"u{self.seq}"
