@@ -92,7 +92,7 @@ class Meeting(PostgresModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["-date", "-start", "-id"]
+        ordering = ["-date", models.F("start").desc(nulls_last=True), "-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["source_url"], condition=~Q(source_url=""), name="meeting_source_url_unique"

@@ -1,7 +1,7 @@
 """Public pages. Only published meetings are ever shown."""
 
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, F
 from django.shortcuts import get_object_or_404, render
 
 from .models import Meeting
@@ -12,7 +12,9 @@ def published_meetings():
 
 
 def home(request):
+    # GROUP BY queries ignore Meta.ordering, so order explicitly (undated times last).
     meetings = published_meetings().annotate(utterance_count=Count("utterances"))
+    meetings = meetings.order_by("-date", F("start").desc(nulls_last=True), "-id")
     page = Paginator(meetings, 50).get_page(request.GET.get("page"))
     return render(request, "transcripts/home.html", {"page": page})
 

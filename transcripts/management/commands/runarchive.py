@@ -5,6 +5,9 @@ stops the web server and, when the project uses its embedded PostgreSQL, the
 database too.
 """
 
+import signal
+import sys
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -18,8 +21,11 @@ class Command(BaseCommand):
         parser.add_argument("--keep-db", action="store_true", help="leave the embedded database running on exit")
 
     def handle(self, *args, addrport, keep_db, **options):
+        # `kill`, `timeout` and container stops send SIGTERM: shut down as cleanly as on Ctrl-C.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         try:
             call_command("migrate", verbosity=0)
+            call_command("collectstatic", interactive=False, verbosity=0)
             call_command("ingest", str(settings.FIXTURES_DIR), stdout=self.stdout, stderr=self.stderr)
             self.stdout.write(self.style.SUCCESS(f"Serving the archive at http://{addrport}/  (Ctrl-C stops it)"))
             call_command("runserver", addrport, use_reloader=False)

@@ -1,0 +1,46 @@
+# kzarchive: `make run` serves the sample archive, `make test` runs the whole suite.
+# Both create .venv, install the pinned requirements and start the embedded PostgreSQL
+# (data in .pgdata/) unless DATABASE_URL points at another server.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ADDR ?= 127.0.0.1:8000
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
+
+.PHONY: run test lint format db-start db-stop db-url clean
+
+run: $(VENV)/.runtime-installed
+	$(PY) manage.py runarchive $(ADDR)
+
+test: $(VENV)/.dev-installed
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+db-start db-url: $(VENV)/.runtime-installed
+	$(PY) -m kzarchive.embedded_db $(subst db-,,$@)
+
+db-stop: $(VENV)/.runtime-installed
+	$(PY) -m kzarchive.embedded_db stop
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kzarchive needs Python 3.11+: make PYTHON=python3.12 ...")'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime-installed: requirements.txt | $(PY)
+	$(PIP_INSTALL) -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
+	$(PIP_INSTALL) -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime-installed
+
+clean: db-stop
+	rm -rf $(VENV) .pgdata .pgrun staticfiles .pytest_cache
