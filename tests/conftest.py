@@ -5,7 +5,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-CORPUS = ROOT.parent / "shared" / "corpus" / "kremlin-2025-sample"
+CORPUS = Path(os.environ.get("KZ_CORPUS_DIR") or ROOT.parent / "shared" / "corpus" / "kremlin-2025-sample")
 
 
 def pytest_sessionfinish(session, exitstatus):
