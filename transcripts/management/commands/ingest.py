@@ -17,6 +17,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, paths, no_progress, verbosity, **options):
         files, missing = collect_files(paths)
+        for result in missing:
+            self.stderr.write(f"FAILED {result.describe()}")
         # A progress bar only on a terminal; logs and CI get the summary alone.
         bar = tqdm(total=len(files), unit="file", disable=no_progress or not sys.stderr.isatty(), file=sys.stderr)
 
@@ -27,8 +29,6 @@ class Command(BaseCommand):
             elif verbosity >= 2:
                 bar.write(f"{result.status:9} {result.path}")
 
-        for result in missing:
-            self.stderr.write(f"FAILED {result.describe()}")
         with bar:
             report = ingest_files(files, on_file=on_file, earlier=missing)
         self.stdout.write(report.summary())
