@@ -22,7 +22,7 @@ from psqlextra.types import ConflictAction
 from slugify import slugify
 
 from . import parser
-from .models import Meeting, Section, Speaker, SpeakerAlias, Utterance, normalize_name
+from .models import Meeting, Section, Speaker, SpeakerAlias, Utterance, VocabularyWord, normalize_name
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 ADDED, UPDATED, UNCHANGED, FAILED = "added", "updated", "unchanged", "failed"
@@ -161,7 +161,14 @@ def ingest_files(
         report.results.append(result)
         if on_file:
             on_file(result)
+    if report.count(ADDED) or report.count(UPDATED):
+        refresh_vocabulary()
     return report
+
+
+def refresh_vocabulary() -> None:
+    """Rebuild the did-you-mean word list (a materialized view) after new text."""
+    VocabularyWord.refresh(concurrently=True)
 
 
 def ingest_file(path: Path, resolver: SpeakerResolver, keys_seen: dict[str, Path]) -> FileResult:

@@ -1,11 +1,18 @@
 """The archive: meetings, their sections and utterances, and the speakers."""
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from psqlextra.models import PostgresModel
+from psqlextra.models import PostgresMaterializedViewModel, PostgresModel
+
+# The text search configuration: PostgreSQL's 'russian' with unaccent before the
+# stemmer (ё→е before the stop-word check). Created in migration 0002; every
+# query names it explicitly.
+TS_CONFIG = "kz_russian"
 
 
 def normalize_name(name: str) -> str:
@@ -132,10 +139,20 @@ class Utterance(PostgresModel):
     section = models.ForeignKey(Section, on_delete=models.SET_NULL, null=True, blank=True, related_name="utterances")
     text = models.TextField(_("text"), help_text=_("Paragraphs are separated by a blank line."))
     source_line = models.PositiveIntegerField(null=True, blank=True)
+    # Kept current by database triggers (migration 0002), never written by Python:
+    # speaker name and label (weight A), meeting title (B), text (D); and the
+    # meeting's date and published flag, so searches filter and sort without a join.
+    search_vector = SearchVectorField(null=True, editable=False)
+    meeting_date = models.DateField(null=True, editable=False)
+    published = models.BooleanField(default=True, editable=False)
 
     class Meta:
         ordering = ["meeting", "seq"]
         constraints = [models.UniqueConstraint(fields=["meeting", "seq"], name="utterance_seq_unique")]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="utterance_search_gin"),
+            models.Index(fields=["meeting_date", "meeting", "seq"], name="utterance_date_order"),
+        ]
 
     def __str__(self):
         return f"{self.meeting_id}#{self.seq} {self.label}".strip()
@@ -147,3 +164,37 @@ class Utterance(PostgresModel):
     @property
     def anchor(self) -> str:
         return f"u{self.seq}"
+
+
+# Tables are named in the view itself, not in a ts_stat() string: PostgreSQL 17+
+# runs materialized view queries with a search_path of pg_catalog only.
+VOCABULARY_SQL = """
+SELECT word, count(*)::integer AS frequency FROM (
+    SELECT word FROM transcripts_utterance AS u,
+        unnest(tsvector_to_array(to_tsvector('simple', u.text))) AS word
+    WHERE u.published
+    UNION ALL
+    SELECT word FROM transcripts_speaker AS s,
+        unnest(tsvector_to_array(to_tsvector('simple', s.name))) AS word
+) AS words
+WHERE length(word) >= 3 AND word ~ '^[[:alpha:]][[:alpha:]-]*$'
+GROUP BY word
+"""
+
+
+class VocabularyWord(PostgresMaterializedViewModel):
+    """The archive's words and speaker names, for "did you mean" (pg_trgm).
+
+    A materialized view: refreshed after each ingest that changed something."""
+
+    word = models.TextField(primary_key=True)
+    frequency = models.IntegerField()
+
+    class ViewMeta:
+        query = VOCABULARY_SQL
+
+    class Meta:
+        managed = True
+
+    def __str__(self):
+        return self.word

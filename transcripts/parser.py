@@ -176,9 +176,13 @@ def _looks_russian(text: str) -> bool:
     return cyrillic > 0 and mixed * 50 <= cyrillic
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def _clean(line: str) -> str:
-    """One source line: entities decoded, ends trimmed; inner non-breaking spaces kept."""
-    return html.unescape(line).strip(" \t\u00a0\ufeff")
+    """One source line: entities decoded, control characters dropped, ends trimmed;
+    inner non-breaking spaces kept."""
+    return _CONTROL.sub("", html.unescape(line)).strip(" \t\u00a0\ufeff")
 
 
 def _label_match(line: str) -> re.Match | None:

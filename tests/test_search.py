@@ -1,0 +1,266 @@
+"""Search: morphology, syntax, filters, sorts, facets, escaping, robustness, JSON."""
+
+import pytest
+from django.urls import reverse
+
+from transcripts import search as search_module
+from transcripts.ingest import ingest_paths
+from transcripts.models import Meeting, Speaker
+from transcripts.query import QueryError
+from transcripts.search import SearchRequest, search
+
+pytestmark = pytest.mark.django_db
+
+EXTRA = {
+    "mir.txt": (
+        "Мировой порядок",
+        "2019-06-01 10:00:00",
+        "Сочи",
+        [
+            "В.Путин: Мировой порядок меняется. Миротворческие силы работают.",
+            "К.-Ж.Токаев: <script>alert(1)</script> и <img src=x onerror=alert(2)> — это тоже мировой текст.",
+        ],
+    ),
+    "peace.txt": (
+        "Телефонный разговор с Президентом Казахстана",
+        "2023-03-01 12:00:00",
+        "",
+        ["В.Путин: Мы говорили о мире и о мирах. Её позиция твёрдая, всё решено."],
+    ),
+}
+
+
+def write_transcript(path, title, when, place, turns):
+    path.write_text(
+        f"\n{title}\n\n\n{when}\n\n{place}\n\nЛид.\n" + "\n".join(turns) + f"\n\n\n\nhttp://example.org/{path.stem}",
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture
+def archive(seeds, tmp_path):
+    for name, (title, when, place, turns) in EXTRA.items():
+        write_transcript(tmp_path / name, title, when, place, turns)
+    report = ingest_paths([*seeds, tmp_path])
+    assert not report.failures
+
+
+def found(q, **filters):
+    results = search(SearchRequest(q=q, **filters))
+    return results
+
+
+def texts(q, **filters):
+    return [hit.utterance.text for hit in found(q, **filters).hits]
+
+
+def ids(q, **filters):
+    """Every hit, across all pages."""
+    first = found(q, **filters)
+    pages = [first] + [found(q, page=n, **filters) for n in range(2, first.num_pages + 1)]
+    return {hit.utterance.id for results in pages for hit in results.hits}
+
+
+@pytest.mark.parametrize(
+    ("forms", "minimum"),
+    [
+        (["Токаев", "Токаева", "Токаеву", "Токаевым", "токаева"], 4),
+        (["Назарбаев", "Назарбаева", "Назарбаеву"], 2),
+        (["Казахстан", "Казахстаном", "Казахстана", "казахстане"], 20),
+        (["твёрдой", "твердой", "твёрдый"], 2),
+        (["переговоры", "переговоров", "переговорах"], 5),
+    ],
+)
+def test_every_form_finds_the_same_utterances(archive, forms, minimum):
+    results = [ids(f) for f in forms]
+    assert len(results[0]) >= minimum
+    assert all(r == results[0] for r in results), forms
+
+
+def test_inflected_name_finds_the_nominative(archive):
+    # "Президент Токаев" (nominative) only appears in the news item; "Токаева" must find it.
+    hits = texts("Токаева")
+    assert any("Токаева Касым-Жомарта" in t for t in hits)
+    assert any("Касым-Жомарт Токаев" in t or "Токаевым" in t or "Токаеву" in t for t in texts("Токаев"))
+
+
+def test_mir_does_not_match_words_that_merely_start_with_it(archive):
+    hits = texts("мир")
+    assert any("о мире" in t for t in hits)
+    assert not any("Мировой порядок" in t for t in hits)
+    assert not any("миротворческ" in t.lower() and "мир " not in t.lower() for t in hits)
+
+
+def test_yo_and_ye_are_the_same_and_stop_words_stay_stop_words(archive):
+    assert ids("твердая") == ids("твёрдая") != set()
+    with pytest.raises(QueryError):
+        search(SearchRequest(q="всё её"))
+    with pytest.raises(QueryError):
+        search(SearchRequest(q="все ее"))
+
+
+def test_phrases_keep_word_order(archive):
+    assert any("Президента Республики Казахстан" in t for t in texts('"Президент Республики Казахстан"'))
+    assert texts('"Казахстан Республики Президент"') == []
+    # A stop word inside a phrase keeps its place: "позиция твёрдая" ≠ "о мире".
+    assert len(texts('"говорили о мире"')) == 1
+
+
+def test_exclusion_and_or(archive):
+    putin = ids("Путин")
+    both = ids("Путин Токаев")
+    assert ids("Путин -Токаев") == putin - both
+    assert ids("Назарбаев OR ЭКСПО") == ids("Назарбаев") | ids("ЭКСПО")
+    assert ids("Назарбаев | ЭКСПО") == ids("Назарбаев OR ЭКСПО")
+    with pytest.raises(QueryError):
+        search(SearchRequest(q="-Путин"))
+
+
+def test_tsquery_operators_typed_by_a_user_are_plain_text(archive):
+    assert ids("Путин & !Токаев") == ids("Путин Токаев")
+    for hostile in ["'", "\\", "&&", "<->", "a:*", "!!!", "(((", "Путин:*A", "'; DROP TABLE x; --"]:
+        search(SearchRequest(q=f"Казахстан {hostile}"))
+
+
+def test_filters(archive):
+    nazarbayev = Speaker.objects.get(slug="nursultan-nazarbayev")
+    putin = Speaker.objects.get(slug="vladimir-putin")
+    by_speaker = found("Казахстан", speakers=(nazarbayev.id,))
+    assert by_speaker.total.value >= 1 and all(h.utterance.speaker_id == nazarbayev.id for h in by_speaker.hits)
+    both = found("Казахстан", speakers=(nazarbayev.id, putin.id))
+    assert {h.utterance.speaker_id for h in both.hits} == {nazarbayev.id, putin.id}
+    import datetime as dt
+
+    in_2022 = found("Казахстан", date_from=dt.date(2022, 1, 1), date_to=dt.date(2022, 12, 31))
+    assert in_2022.total.value and all(h.utterance.meeting.date.year == 2022 for h in in_2022.hits)
+    calls = found("Путин", kind="phone_call")
+    assert [h.utterance.meeting.title for h in calls.hits] == ["Телефонный разговор с Президентом Казахстана"]
+    assert {h.utterance.meeting.location for h in found("Путин", location="Сочи").hits} == {"Сочи"}
+
+
+def test_sorts_and_stable_pages(archive):
+    newest = [h.utterance.meeting.date for h in found("Казахстан", sort="newest").hits]
+    oldest = [h.utterance.meeting.date for h in found("Казахстан", sort="oldest").hits]
+    assert newest == sorted(newest, reverse=True) and oldest == sorted(oldest)
+    first = [h.utterance.id for h in found("Путин").hits]
+    assert first == [h.utterance.id for h in found("Путин").hits]
+    page2 = [h.utterance.id for h in found("Путин", page=2).hits]
+    assert len(first) == 20 and not set(first) & set(page2)
+
+
+def test_totals_and_facets_are_exact_for_small_results(archive):
+    results = found("Казахстан")
+    assert not results.total.estimated
+    assert results.total.value == sum(n for _y, n in results.year_facets)
+    meetings = {h.utterance.meeting_id for h in found("Казахстан", sort="oldest").hits}
+    assert results.meetings.value >= len(meetings)
+    facets = {s.slug: n for s, n in results.speaker_facets}
+    assert (
+        facets["vladimir-putin"]
+        == found("Казахстан", speakers=(Speaker.objects.get(slug="vladimir-putin").id,)).total.value
+    )
+
+
+def test_snippets_escape_transcript_html(archive):
+    (hit,) = found("alert onerror").hits
+    html = str(hit.snippet)
+    assert "<script" not in html and "<img" not in html
+    assert "<mark>onerror</mark>=<mark>alert</mark>(2)&gt;" in html
+
+
+def test_markers_in_source_text_cannot_forge_marks():
+    forged = search_module.mark_terms("a \x02<b>bold</b>\x03 <script>x</script>")
+    assert forged == "a <mark>&lt;b&gt;bold&lt;/b&gt;</mark> &lt;script&gt;x&lt;/script&gt;"
+
+
+def test_meeting_page_escapes_and_highlights_the_whole_text(archive, client):
+    meeting = Meeting.objects.get(title="Мировой порядок")
+    html = client.get(meeting.get_absolute_url(), {"q": "alert"}).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "onerror=<mark>alert</mark>(2)&gt;" in html
+    assert "<script>alert" not in html and "<img src=x" not in html
+
+
+def test_unpublished_meetings_never_appear(archive):
+    assert found("Назарбаев").total.value
+    Meeting.objects.filter(source_file="002_dc2adfdd6de3dfa8.txt").update(is_published=False)
+    results = found("Назарбаев")
+    assert all(h.utterance.meeting.is_published for h in results.hits)
+    assert "nursultan-nazarbayev" not in {s.slug for s, _n in results.speaker_facets}
+
+
+@pytest.mark.parametrize(("typo", "fixed"), [("Назарбев", "Назарбаев"), ("Токаеф", "Токаев")])
+def test_did_you_mean(archive, typo, fixed):
+    results = found(typo)
+    assert results.total.value == 0 and results.suggestion == fixed
+
+
+def test_statement_timeout_gives_a_clear_message(archive, client, monkeypatch):
+    def slow(cursor, results):
+        cursor.execute("SELECT pg_sleep(2)")
+
+    monkeypatch.setattr(search_module, "STATEMENT_TIMEOUT_MS", 50)
+    monkeypatch.setattr(search_module, "_count_and_facets", slow)
+    response = client.get(reverse("search"), {"q": "Казахстан"})
+    assert response.status_code == 200
+    assert "took too long" in response.content.decode()
+
+
+# --- the page and its robustness ---------------------------------------------
+
+
+def test_search_page_shows_hits_linking_to_the_anchor(archive, client):
+    html = client.get(reverse("search"), {"q": "Назарбаева"}).content.decode()
+    assert "<mark>" in html
+    nazarbayev_meeting = Meeting.objects.get(source_file="002_dc2adfdd6de3dfa8.txt")
+    assert f'href="{nazarbayev_meeting.get_absolute_url()}?q=%D0%9D' in html  # ?q=Назарбаева#uN
+    assert "<svg" in html and "Нурсултан Абишевич Назарбаев" in html
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"q": "слово " * 100}, "at most 500"),
+        ({"q": "Казахстан", "from": "2022-13-45"}, "Введите правильную дату"),
+        ({"q": "Казахстан", "from": "2023-01-01", "to": "2022-01-01"}, "before the start"),
+        ({"q": "Казахстан", "speaker": "nobody"}, "Unknown speaker"),
+        ({"q": "Казахстан", "page": "abc"}, "Введите целое число"),
+        ({"q": "Казахстан", "page": "-1"}, "больше либо равно 1"),
+        ({"q": "Казахстан", "kind": "party"}, "Выберите корректный вариант"),
+        ({"q": "и в на"}, "no words to search"),
+    ],
+)
+def test_bad_parameters_are_form_errors(archive, client, params, message):
+    response = client.get(reverse("search"), params)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    json_response = client.get(reverse("search"), {**params, "format": "json"})
+    assert json_response.status_code == 400 and "errors" in json_response.json()
+
+
+def test_page_past_the_end_is_404(archive, client):
+    assert client.get(reverse("search"), {"q": "Казахстан", "page": "999"}).status_code == 404
+
+
+def test_control_characters_are_stripped(archive, client):
+    response = client.get(reverse("search"), {"q": "Каз\x00ахстан\x07"})
+    assert response.status_code == 200
+    assert client.get(reverse("search"), {"q": "\x00\x01"}).status_code == 200
+
+
+def test_json_output(archive, client):
+    data = client.get(reverse("search"), {"q": "Назарбаева", "format": "json"}).json()
+    assert data["total"] == found("Назарбаева").total.value and not data["total_is_estimate"]
+    hit = data["hits"][0]
+    assert hit["url"].startswith("http://testserver/meeting/") and f"#{hit['anchor']}" in hit["url"]
+    assert hit["meeting"]["date"] and hit["snippet_html"]
+    assert {"speakers", "years"} <= set(data["facets"])
+    assert data["facets"]["years"][0]["count"] >= 1
+
+
+def test_meeting_page_highlights_and_offers_next_match(archive, client):
+    meeting = Meeting.objects.get(source_file="000_c5b0e3a29709c268.txt")
+    html = client.get(meeting.get_absolute_url(), {"q": "Токаева"}).content.decode()
+    assert "<mark>Токаева</mark>" in html
+    assert 'class="next-match"' in html and "first match" in html
+    assert client.get(meeting.get_absolute_url(), {"q": "\x00<script>"}).status_code == 200

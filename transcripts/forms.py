@@ -1,0 +1,79 @@
+"""Validation of the search page's parameters: every bad value is a form error."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Meeting, Speaker
+from .query import MAX_QUERY_CHARS, QueryError, clean_text, parse_query
+from .search import SORTS, SearchRequest
+
+
+class SpeakerSlugsField(forms.MultipleChoiceField):
+    """Speaker slugs, checked against the database in one query by the form."""
+
+    def valid_value(self, value):
+        return True
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, strip=True)
+    speaker = SpeakerSlugsField(label=_("Speaker"), required=False)
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("any kind")), *Meeting.Kind.choices])
+    location = forms.CharField(label=_("Location"), required=False, max_length=255)
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[("relevance", _("relevance")), ("newest", _("newest first")), ("oldest", _("oldest first"))],
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
+        # "from" and "to" are Python keywords, so these two are added by name.
+        self.fields["from"] = forms.DateField(label=_("From"), required=False, input_formats=["%Y-%m-%d"])
+        self.fields["to"] = forms.DateField(label=_("To"), required=False, input_formats=["%Y-%m-%d"])
+        self.order_fields(["q", "speaker", "from", "to", "kind", "location", "sort", "page"])
+
+    def clean_q(self):
+        text = clean_text(self.cleaned_data["q"])
+        if len(text) > MAX_QUERY_CHARS:
+            raise forms.ValidationError(
+                _("The query is %(length)d characters long; at most %(limit)d are allowed."),
+                params={"length": len(text), "limit": MAX_QUERY_CHARS},
+            )
+        try:
+            parse_query(text)
+        except QueryError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return text
+
+    def clean_speaker(self):
+        slugs = list(dict.fromkeys(self.cleaned_data["speaker"]))[:20]
+        found = dict(Speaker.objects.filter(slug__in=slugs).values_list("slug", "id"))
+        unknown = [s for s in slugs if s not in found]
+        if unknown:
+            raise forms.ValidationError(_("Unknown speaker: %(slugs)s"), params={"slugs": ", ".join(unknown)})
+        return [found[s] for s in slugs]
+
+    def clean_location(self):
+        return clean_text(self.cleaned_data["location"])
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("from"), data.get("to")
+        if start and end and start > end:
+            self.add_error("to", _("The end date is before the start date."))
+        return data
+
+    def search_request(self) -> SearchRequest:
+        data = self.cleaned_data
+        return SearchRequest(
+            q=data["q"],
+            speakers=tuple(data["speaker"]),
+            date_from=data["from"],
+            date_to=data["to"],
+            kind=data["kind"],
+            location=data["location"],
+            sort=data["sort"] if data["sort"] in SORTS else "relevance",
+            page=data["page"] or 1,
+        )

@@ -1,0 +1,66 @@
+"""Template helpers: links that keep the search parameters, the year histogram."""
+
+from django import template
+from django.http import QueryDict
+from django.utils.safestring import SafeString, mark_safe
+
+from ..views import utterance_url
+
+register = template.Library()
+
+
+@register.simple_tag
+def hit_url(utterance, q=""):
+    return utterance_url(utterance, q)
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes):
+    """The current query string with some parameters replaced (None removes one);
+    any change other than the page goes back to page 1."""
+    params: QueryDict = context["request"].GET.copy()
+    params.pop("format", None)
+    if "page" not in changes:
+        params.pop("page", None)
+    for key, value in changes.items():
+        key = {"date_from": "from", "date_to": "to"}.get(key, key)
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return "?" + params.urlencode()
+
+
+@register.inclusion_tag("transcripts/partials/histogram.html", takes_context=True)
+def year_histogram(context, year_counts, width=600, height=120):
+    """Bars for every year from the first to the last with matches, as inline SVG."""
+    if not year_counts:
+        return {"bars": []}
+    counts = dict(year_counts)
+    years = list(range(min(counts), max(counts) + 1))
+    peak = max(counts.values()) or 1
+    slot = width / len(years)
+    bars = []
+    for i, year in enumerate(years):
+        n = counts.get(year, 0)
+        h = round((height - 20) * n / peak, 1)
+        bars.append(
+            {
+                "year": year,
+                "count": n,
+                "x": round(i * slot + slot * 0.1, 1),
+                "y": round(height - 20 - h, 1),
+                "w": round(slot * 0.8, 1),
+                "h": h,
+                "label_x": round(i * slot + slot / 2, 1),
+                "show_label": len(years) <= 12 or i % max(1, len(years) // 8) == 0,
+            }
+        )
+    return {"bars": bars, "width": width, "height": height, "request": context["request"]}
+
+
+@register.filter
+def paragraphs(text):
+    """Split a text (plain or already-escaped safe HTML) into its paragraphs."""
+    parts = str(text).split("\n\n")
+    return [mark_safe(p) for p in parts] if isinstance(text, SafeString) else parts
