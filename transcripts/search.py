@@ -274,7 +274,10 @@ def _fetch_hits(cursor, results: SearchResults) -> None:
         sql = f"SELECT u.id, {rank} AS rank FROM {source} ORDER BY rank DESC, {_ORDER['newest']} LIMIT %s OFFSET %s"
         params = [results.tsquery, *params, PAGE_SIZE, offset]
     else:
-        sql = f"SELECT u.id, NULL FROM transcripts_utterance u WHERE {where} ORDER BY {_ORDER[request.sort]} LIMIT %s OFFSET %s"
+        sql = (
+            f"SELECT u.id, NULL FROM transcripts_utterance u WHERE {where}"
+            f" ORDER BY {_ORDER[request.sort]} LIMIT %s OFFSET %s"
+        )
         params = [*params, PAGE_SIZE, offset]
     cursor.execute(sql, params)
     ranked = cursor.fetchall()
