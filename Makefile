@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 ADDR ?= 127.0.0.1:8000
 PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test lint format db-start db-stop db-url clean
+.PHONY: run test lint format messages db-start db-stop db-url clean
 
 run: $(VENV)/.runtime-installed
 	$(PY) manage.py runarchive $(ADDR)
@@ -44,3 +44,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
 
 clean: db-stop
 	rm -rf $(VENV) .pgdata .pgrun staticfiles .pytest_cache
+
+messages: $(VENV)/.dev-installed
+	$(PY) manage.py makemessages -l ru -l en --ignore=.venv --ignore=bench --ignore=tests --no-obsolete
+	$(PY) manage.py compilemessages --ignore=.venv

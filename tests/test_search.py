@@ -203,7 +203,7 @@ def test_statement_timeout_gives_a_clear_message(archive, client, monkeypatch):
     monkeypatch.setattr(search_module, "_count_and_facets", slow)
     response = client.get(reverse("search"), {"q": "Казахстан"})
     assert response.status_code == 200
-    assert "took too long" in response.content.decode()
+    assert "занял слишком много времени" in response.content.decode()
 
 
 # --- the page and its robustness ---------------------------------------------
@@ -220,14 +220,14 @@ def test_search_page_shows_hits_linking_to_the_anchor(archive, client):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"q": "слово " * 100}, "at most 500"),
+        ({"q": "слово " * 100}, "не более 500"),
         ({"q": "Казахстан", "from": "2022-13-45"}, "Введите правильную дату"),
-        ({"q": "Казахстан", "from": "2023-01-01", "to": "2022-01-01"}, "before the start"),
-        ({"q": "Казахстан", "speaker": "nobody"}, "Unknown speaker"),
+        ({"q": "Казахстан", "from": "2023-01-01", "to": "2022-01-01"}, "раньше даты начала"),
+        ({"q": "Казахстан", "speaker": "nobody"}, "Неизвестный выступающий"),
         ({"q": "Казахстан", "page": "abc"}, "Введите целое число"),
         ({"q": "Казахстан", "page": "-1"}, "больше либо равно 1"),
         ({"q": "Казахстан", "kind": "party"}, "Выберите корректный вариант"),
-        ({"q": "и в на"}, "no words to search"),
+        ({"q": "и в на"}, "нет слов для поиска"),
     ],
 )
 def test_bad_parameters_are_form_errors(archive, client, params, message):
@@ -262,5 +262,5 @@ def test_meeting_page_highlights_and_offers_next_match(archive, client):
     meeting = Meeting.objects.get(source_file="000_c5b0e3a29709c268.txt")
     html = client.get(meeting.get_absolute_url(), {"q": "Токаева"}).content.decode()
     assert "<mark>Токаева</mark>" in html
-    assert 'class="next-match"' in html and "first match" in html
+    assert 'class="next-match"' in html and "к первому совпадению" in html
     assert client.get(meeting.get_absolute_url(), {"q": "\x00<script>"}).status_code == 200

@@ -1,0 +1,30 @@
+"""The Russian catalogue is complete and its compiled .mo matches the .po."""
+
+import gettext
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+LOCALE = Path(__file__).resolve().parent.parent / "locale"
+
+
+def catalog(mo_path):
+    with open(mo_path, "rb") as fh:
+        return gettext.GNUTranslations(fh)._catalog
+
+
+@pytest.mark.parametrize("language", ["ru"])
+def test_catalogue_is_complete_and_compiled(tmp_path, language):
+    po = LOCALE / language / "LC_MESSAGES" / "django.po"
+    text = po.read_text(encoding="utf-8")
+    assert "#, fuzzy\nmsgid" not in text
+    entries = [block for block in text.split("\n\n")[1:] if "msgid" in block]
+    untranslated = [b for b in entries if b.rstrip().endswith('msgstr ""') or 'msgstr[0] ""' in b]
+    assert untranslated == []
+    if not shutil.which("msgfmt"):
+        pytest.skip("msgfmt (GNU gettext) is not installed")
+    fresh = tmp_path / "django.mo"
+    subprocess.run(["msgfmt", "--check-format", "-o", fresh, po], check=True)
+    assert catalog(fresh) == catalog(po.with_suffix(".mo")), "run `make messages` and commit the .mo"
