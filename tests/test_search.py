@@ -1,5 +1,7 @@
 """Search: morphology, syntax, filters, sorts, facets, escaping, robustness, JSON."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -215,6 +217,9 @@ def test_search_page_shows_hits_linking_to_the_anchor(archive, client):
     nazarbayev_meeting = Meeting.objects.get(source_file="002_dc2adfdd6de3dfa8.txt")
     assert f'href="{nazarbayev_meeting.get_absolute_url()}?q=%D0%9D' in html  # ?q=Назарбаева#uN
     assert "<svg" in html and "Нурсултан Абишевич Назарбаев" in html
+    # SVG coordinates must not pick up the Russian decimal comma.
+    assert re.search(r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[\d.]+"', html)
+    assert not re.search(r"<rect [^>]*\d,\d", html)
 
 
 @pytest.mark.parametrize(
