@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from transcripts import search as search_module
 from transcripts.ingest import ingest_paths
-from transcripts.models import Meeting, Speaker
+from transcripts.models import Meeting, Speaker, Utterance
 from transcripts.query import QueryError
 from transcripts.search import SearchRequest, search
 
@@ -269,3 +269,23 @@ def test_meeting_page_highlights_and_offers_next_match(archive, client):
     assert "<mark>Токаева</mark>" in html
     assert 'class="next-match"' in html and "к первому совпадению" in html
     assert client.get(meeting.get_absolute_url(), {"q": "\x00<script>"}).status_code == 200
+
+
+def test_large_results_are_estimated_from_the_meeting_sample(archive, monkeypatch, client):
+    every_match = ids("Путин")  # exact: the test archive is small
+    sampled = [i for i in every_match if Utterance.objects.get(id=i).meeting_id % 2 == 0]
+    assert 5 < len(sampled) < len(every_match)
+    monkeypatch.setattr(search_module, "EXACT_LIMIT", 5)
+    monkeypatch.setattr(search_module, "SAMPLE_MODULUS", 2)  # every other meeting is the sample
+    results = found("Путин")
+    assert results.total.estimated and results.total.value == 2 * len(sampled)
+    assert results.ranked_subset
+    assert {hit.utterance.id for hit in results.hits} <= set(sampled)  # ranked among the sample
+    assert sum(n for _y, n in results.year_facets) == results.total.value
+    newest = found("Путин", sort="newest")  # date sorts walk every match, not the sample
+    assert newest.total.estimated
+    assert [h.utterance.id for h in newest.hits] == [
+        u.id for u in Utterance.objects.filter(id__in=every_match).order_by("-meeting_date", "-meeting_id", "-seq")[:20]
+    ]
+    html = client.get(reverse("search"), {"q": "Путин"}).content.decode()
+    assert "около" in html and "оценка по выборке" in html

@@ -56,13 +56,13 @@ def highlight_meeting(utterances, text: str) -> tuple[dict, bool]:
         tsquery = search_module.build_tsquery(parse_query(text))
     except QueryError:
         return {}, True
-    ids = [u.id for u in utterances]
+    texts = {u.id: u.text for u in utterances}
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id FROM transcripts_utterance WHERE id = ANY(%s) AND search_vector @@ %s::tsquery",
-            [ids, tsquery],
+            [list(texts), tsquery],
         )
-        matching = [row[0] for row in cursor.fetchall()]
+        matching = {row[0]: texts[row[0]] for row in cursor.fetchall()}
         return search_module.headlines(cursor, matching, tsquery, whole=True), False
 
 
