@@ -19,6 +19,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import OperationalError, connection, transaction
 from django.utils.html import escape
@@ -30,7 +31,7 @@ from .query import ParsedQuery, QueryError, Term, parse_query, word_forms
 
 PAGE_SIZE = 20
 EXACT_LIMIT = 1000  # up to this many matches, counts, facets and ranking are exact
-RANKED_CANDIDATES = 1000  # above it, relevance ranks this many of the sample's matches
+RANKED_CANDIDATES = 400  # above it, relevance ranks this many of the sample's matches
 # Meetings with id % 50 = 0 are a 2% cluster sample with its own partial GIN index
 # (migration 0003); their matches, times 50, estimate totals and facets.
 SAMPLE_MODULUS = 50
@@ -53,11 +54,9 @@ class SearchRequest:
     page: int = 1
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """One matching utterance, as counting reads it."""
 
-    COLUMNS = "u.id, u.meeting_id, u.speaker_id, u.meeting_date, u.seq"
     id: int
     meeting_id: int
     speaker_id: int | None
@@ -66,6 +65,9 @@ class Match:
 
     def newest_first(self):
         return (-(self.date.toordinal() if self.date else 0), -self.meeting_id, -self.seq)
+
+
+MATCH_COLUMNS = "u.id, u.meeting_id, u.speaker_id, u.meeting_date, u.seq"
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class SearchResults:
     year_facets: list[tuple[int, int]] = field(default_factory=list)
     num_pages: int = 0
     ranked_subset: bool = False  # relevance was computed over a sample of the matches
+    ranked_candidates: int = RANKED_CANDIDATES
     density: float = 0.0  # share of all utterances that match
     suggestion: str = ""
     timed_out: bool = False
@@ -110,19 +113,20 @@ class PageOutOfRange(LookupError):
 # ---------------------------------------------------------------------------
 # Building the tsquery
 
-_lexeme_cache: dict[str, str | None] = {}
+_lexeme_cache: dict[str, str] = {}
 
 
-def _lexemes(forms: set[str]) -> dict[str, str | None]:
-    """Form → the lexeme kz_russian indexes it as (None for a stop word)."""
+def _lexemes(forms: set[str]) -> dict[str, str]:
+    """Form → the tsquery kz_russian makes of it: one lexeme, a phrase of lexemes for
+    a hyphenated word ('торгово-экономическ' <-> 'торг' <-> 'экономическ', as the
+    index holds it), or "" for a stop word. PostgreSQL writes it, so it is safe."""
     missing = [f for f in forms if f not in _lexeme_cache]
     if missing:
         if len(_lexeme_cache) > 200_000:
             _lexeme_cache.clear()
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT f, (SELECT lexeme FROM unnest(to_tsvector(%s::regconfig, f)) ORDER BY positions[1] LIMIT 1)"
-                " FROM unnest(%s::text[]) AS f",
+                "SELECT f, phraseto_tsquery(%s::regconfig, f)::text FROM unnest(%s::text[]) AS f",
                 [TS_CONFIG, missing],
             )
             _lexeme_cache.update(cursor.fetchall())
@@ -143,10 +147,6 @@ def _proper_names() -> frozenset[str]:
     return names
 
 
-def _quote(lexeme: str) -> str:
-    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
 def build_tsquery(parsed: ParsedQuery) -> str:
     """The tsquery text for a parsed query; raises QueryError if nothing is searchable."""
     names = _proper_names()
@@ -154,7 +154,7 @@ def build_tsquery(parsed: ParsedQuery) -> str:
     lexemes = _lexemes({f for fs in forms.values() for f in fs})
 
     def word_lexemes(word: str) -> list[str]:
-        if lexemes[word.lower()] is None:  # the typed word itself is a stop word
+        if not lexemes[word.lower()]:  # the typed word itself is a stop word
             return []
         return sorted({lexemes[f] for f in forms[word] if lexemes[f]})
 
@@ -167,7 +167,7 @@ def build_tsquery(parsed: ParsedQuery) -> str:
                 continue
             if parts:
                 parts.append("<->" if gap == 1 else f"<{gap}>")
-            parts.append("(" + " | ".join(map(_quote, alternatives)) + ")")
+            parts.append("(" + " | ".join(f"({a})" if " " in a else a for a in alternatives) + ")")
             gap = 1
         if not parts:
             return ""
@@ -197,7 +197,9 @@ def _where(request: SearchRequest, tsquery: str) -> tuple[str, list]:
     conditions = ["u.published", "u.search_vector @@ %s::tsquery"]
     params: list = [tsquery]
     if request.speakers:
-        conditions.append("u.speaker_id = ANY(%s)")
+        # coalesce(): checked on the rows GIN finds; a BitmapAnd with the speaker
+        # index would read a big speaker's 240,000 entries first.
+        conditions.append("coalesce(u.speaker_id, 0) = ANY(%s)")
         params.append(list(request.speakers))
     if request.date_from:
         conditions.append("u.meeting_date >= %s")
@@ -224,9 +226,9 @@ def _plan(cursor, *, bitmap: bool) -> None:
 
 
 def _matches(cursor, where: str, params: list, extra: str = "", limit: int | None = None) -> list[Match]:
-    sql = f"SELECT {Match.COLUMNS} FROM transcripts_utterance u WHERE {where} {extra}"
+    sql = f"SELECT {MATCH_COLUMNS} FROM transcripts_utterance u WHERE {where} {extra}"
     cursor.execute(sql + (" LIMIT %s" if limit else ""), [*params, limit] if limit else params)
-    return [Match(*row) for row in cursor.fetchall()]
+    return list(map(Match._make, cursor.fetchall()))
 
 
 def _table_rows(cursor) -> float:
@@ -297,7 +299,9 @@ def _fetch_hits(cursor, results: SearchResults, candidates: list[Match]) -> None
     offset = (request.page - 1) * PAGE_SIZE
     if request.sort == "relevance":
         # Rank the exact matches, or the newest of the sample's: bounded work either way.
-        candidates = sorted(candidates, key=Match.newest_first)[:RANKED_CANDIDATES]
+        candidates = sorted(candidates, key=Match.newest_first)
+        if results.ranked_subset:
+            candidates = candidates[:RANKED_CANDIDATES]
         cursor.execute(
             "SELECT id, ts_rank(search_vector, %s::tsquery) FROM transcripts_utterance WHERE id = ANY(%s)",
             [results.tsquery, [m.id for m in candidates]],
