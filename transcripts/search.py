@@ -231,9 +231,18 @@ def _matches(cursor, where: str, params: list, extra: str = "", limit: int | Non
     return list(map(Match._make, cursor.fetchall()))
 
 
-def _table_rows(cursor) -> float:
-    cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'transcripts_utterance'::regclass")
-    return max(cursor.fetchone()[0], 1.0)
+def _sample_scale(cursor) -> tuple[float, float]:
+    """(all utterances, sample scale): rows in the table over rows in the sample's
+    index, from the planner's statistics. Meetings differ in size, so this ratio
+    estimates better than SAMPLE_MODULUS itself; before the first ANALYZE, use that."""
+    cursor.execute(
+        "SELECT t.reltuples, i.reltuples FROM pg_class t, pg_class i"
+        " WHERE t.oid = 'transcripts_utterance'::regclass AND i.oid = 'utterance_search_sample_gin'::regclass"
+    )
+    rows, sampled = cursor.fetchone()
+    if rows <= 0 or sampled <= 0:
+        return max(rows, 1.0), float(SAMPLE_MODULUS)
+    return rows, rows / sampled
 
 
 def search(request: SearchRequest) -> SearchResults:
@@ -265,21 +274,23 @@ def _count_and_facets(cursor, results: SearchResults) -> list[Match]:
     where, params = _where(results.request, results.tsquery)
     _plan(cursor, bitmap=True)
     sample = _matches(cursor, where, params, f"AND u.meeting_id %% {SAMPLE_MODULUS} = 0")
-    rows, scale, estimated = sample, SAMPLE_MODULUS, True
-    if len(sample) * SAMPLE_MODULUS <= 4 * EXACT_LIMIT:
+    table_rows, sample_scale = _sample_scale(cursor)
+    rows, scale, estimated = sample, sample_scale, True
+    if len(sample) * sample_scale <= 4 * EXACT_LIMIT:
         exact = _matches(cursor, where, params, limit=EXACT_LIMIT + 1)
         if len(exact) <= EXACT_LIMIT:
             rows, scale, estimated = exact, 1, False
-    total = len(rows) * scale
+    total = round(len(rows) * scale)
     if estimated:
         total = max(total, EXACT_LIMIT + 1)  # at least that many were seen, or the sample says more
     results.total = Count(total, estimated)
-    results.meetings = Count(min(len({m.meeting_id for m in rows}) * scale, total), estimated)
+    results.meetings = Count(min(round(len({m.meeting_id for m in rows}) * scale), total), estimated)
     speakers = Counter(m.speaker_id for m in rows if m.speaker_id is not None).most_common(12)
     by_id = Speaker.objects.in_bulk([s for s, _n in speakers])
-    results.speaker_facets = [(by_id[s], n * scale) for s, n in speakers if s in by_id]
-    results.year_facets = sorted((y, n * scale) for y, n in Counter(m.date.year for m in rows if m.date).items())
-    results.density = total / _table_rows(cursor)
+    results.speaker_facets = [(by_id[s], round(n * scale)) for s, n in speakers if s in by_id]
+    years = Counter(m.date.year for m in rows if m.date)
+    results.year_facets = sorted((y, round(n * scale)) for y, n in years.items())
+    results.density = total / table_rows
 
     request = results.request
     pageable = total

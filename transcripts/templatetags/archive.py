@@ -18,8 +18,12 @@ def hit_url(utterance, q=""):
 def query_with(context, **changes):
     """The current query string with some parameters replaced (None removes one);
     any change other than the page goes back to page 1."""
-    params: QueryDict = context["request"].GET.copy()
-    params.pop("format", None)
+    base = context.render_context.get("query_with_base")
+    if base is None:  # parsed once per render: facets and bars call this dozens of times
+        base = context["request"].GET.copy()
+        base.pop("format", None)
+        context.render_context["query_with_base"] = base
+    params: QueryDict = base.copy()
     if "page" not in changes:
         params.pop("page", None)
     for key, value in changes.items():
@@ -64,3 +68,13 @@ def paragraphs(text):
     """Split a text (plain or already-escaped safe HTML) into its paragraphs."""
     parts = str(text).split("\n\n")
     return [mark_safe(p) for p in parts] if isinstance(text, SafeString) else parts
+
+
+@register.filter
+def rounded(value, digits=2):
+    """An estimate to `digits` significant figures: 219 734 → 220 000."""
+    value = int(value)
+    if value < 10**digits:
+        return value
+    step = 10 ** (len(str(value)) - digits)
+    return round(value / step) * step
