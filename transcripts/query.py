@@ -31,6 +31,7 @@ _OR_WORDS = frozenset({"OR", "ИЛИ"})
 _SURNAME = re.compile(r"^(?P<base>\w+?(?:ов|ев|ёв|ин|ын))(?:а|у|ым|е|ой|ы|ых|ыми)?$")
 _SURNAME_ENDINGS = ("", "а", "у", "ым", "е", "ой", "ы", "ых", "ыми")
 _NAME_TAGS = frozenset({"Surn", "Name", "Patr", "Geox", "Orgn"})
+_VERB_DERIVED = frozenset({"PRTF", "PRTS", "GRND"})
 
 
 class QueryError(ValueError):
@@ -141,6 +142,10 @@ def word_forms(word: str, proper_names: frozenset[str] = frozenset()) -> tuple[s
         best = parses[0].score
         # Unlikely readings (сталь for "стали") would only add noise.
         for parse in parses:
-            if parse.score >= 0.2 * best:
-                forms.update(form.word for form in parse.lexeme)
+            if parse.score < 0.2 * best:
+                continue
+            # A verb's participles and gerunds stem like other words (обсуждённый →
+            # 'обсужден' = обсуждение, став → 'став' = ставить): only if typed as such.
+            skip = set() if _VERB_DERIVED & parse.tag.grammemes else _VERB_DERIVED
+            forms.update(form.word for form in parse.lexeme if not skip & form.tag.grammemes)
     return tuple(sorted(forms, key=lambda f: (f != lower, len(f), f))[:MAX_FORMS])
