@@ -26,3 +26,11 @@ def corpus_dir():
     if not CORPUS.is_dir():
         pytest.skip(f"shared corpus not found at {CORPUS}")
     return CORPUS
+
+
+@pytest.fixture(autouse=True)
+def fresh_search_caches():
+    """Each test has its own archive: no counts or names cached from another."""
+    from transcripts import search
+
+    search.reset_caches()

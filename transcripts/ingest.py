@@ -21,7 +21,7 @@ from django.db import DatabaseError, transaction
 from psqlextra.types import ConflictAction
 from slugify import slugify
 
-from . import parser
+from . import parser, search
 from .models import Meeting, Section, Speaker, SpeakerAlias, Utterance, VocabularyWord, normalize_name
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -163,6 +163,7 @@ def ingest_files(
             on_file(result)
     if report.count(ADDED) or report.count(UPDATED):
         refresh_vocabulary()
+        search.reset_caches()
     return report
 
 

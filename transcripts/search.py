@@ -15,11 +15,12 @@ Work is bounded so a page stays fast at a million utterances:
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from operator import itemgetter
 
 from django.db import OperationalError, connection, transaction
 from django.utils.html import escape
@@ -54,20 +55,11 @@ class SearchRequest:
     page: int = 1
 
 
-class Match(NamedTuple):
-    """One matching utterance, as counting reads it."""
-
-    id: int
-    meeting_id: int
-    speaker_id: int | None
-    date: dt.date | None
-    seq: int
-
-    def newest_first(self):
-        return (-(self.date.toordinal() if self.date else 0), -self.meeting_id, -self.seq)
-
-
+# What counting reads of each match, as plain tuples (thousands of them per
+# query at a million utterances: no objects). NEWEST sorts them newest first.
 MATCH_COLUMNS = "u.id, u.meeting_id, u.speaker_id, u.meeting_date, u.seq"
+ID, MEETING, SPEAKER, DATE, SEQ = range(5)
+NEWEST = itemgetter(DATE, MEETING, SEQ)
 
 
 @dataclass(frozen=True)
@@ -225,24 +217,37 @@ def _plan(cursor, *, bitmap: bool) -> None:
     )
 
 
-def _matches(cursor, where: str, params: list, extra: str = "", limit: int | None = None) -> list[Match]:
+def _matches(cursor, where: str, params: list, extra: str = "", limit: int | None = None) -> list[tuple]:
     sql = f"SELECT {MATCH_COLUMNS} FROM transcripts_utterance u WHERE {where} {extra}"
     cursor.execute(sql + (" LIMIT %s" if limit else ""), [*params, limit] if limit else params)
-    return list(map(Match._make, cursor.fetchall()))
+    return cursor.fetchall()
 
 
-def _sample_scale(cursor) -> tuple[float, float]:
-    """(all utterances, sample scale): rows in the table over rows in the sample's
-    index, from the planner's statistics. Meetings differ in size, so this ratio
-    estimates better than SAMPLE_MODULUS itself; before the first ANALYZE, use that."""
-    cursor.execute(
-        "SELECT t.reltuples, i.reltuples FROM pg_class t, pg_class i"
-        " WHERE t.oid = 'transcripts_utterance'::regclass AND i.oid = 'utterance_search_sample_gin'::regclass"
-    )
-    rows, sampled = cursor.fetchone()
-    if rows <= 0 or sampled <= 0:
-        return max(rows, 1.0), float(SAMPLE_MODULUS)
-    return rows, rows / sampled
+_scale_cache: tuple[float, int, float] = (0.0, 0, 0.0)
+
+
+def reset_caches() -> None:
+    """Forget the speaker names and table counts cached for five minutes (after an
+    ingest, or between tests)."""
+    global _scale_cache, _names_cache
+    _scale_cache = (0.0, 0, 0.0)
+    _names_cache = (0.0, frozenset())
+
+
+def _sample_scale(cursor) -> tuple[int, float]:
+    """(all utterances, sample scale). Meetings differ in size, so the scale is
+    counted rows over sampled rows, not SAMPLE_MODULUS; counted every five minutes."""
+    global _scale_cache
+    counted_at, rows, scale = _scale_cache
+    if time.monotonic() - counted_at > 300:
+        cursor.execute(
+            "SELECT count(*), count(*) FILTER (WHERE meeting_id %% %s = 0) FROM transcripts_utterance",
+            [SAMPLE_MODULUS],
+        )
+        rows, sampled = cursor.fetchone()
+        scale = rows / sampled if sampled else float(SAMPLE_MODULUS)
+        _scale_cache = (time.monotonic(), rows, scale)
+    return max(rows, 1), scale
 
 
 def search(request: SearchRequest) -> SearchResults:
@@ -268,7 +273,7 @@ def search(request: SearchRequest) -> SearchResults:
     return results
 
 
-def _count_and_facets(cursor, results: SearchResults) -> list[Match]:
+def _count_and_facets(cursor, results: SearchResults) -> list[tuple]:
     """Totals and facets, exact or estimated; returns the matches it read, which
     are the ranking candidates (all of them, or the sample's)."""
     where, params = _where(results.request, results.tsquery)
@@ -284,11 +289,11 @@ def _count_and_facets(cursor, results: SearchResults) -> list[Match]:
     if estimated:
         total = max(total, EXACT_LIMIT + 1)  # at least that many were seen, or the sample says more
     results.total = Count(total, estimated)
-    results.meetings = Count(min(round(len({m.meeting_id for m in rows}) * scale), total), estimated)
-    speakers = Counter(m.speaker_id for m in rows if m.speaker_id is not None).most_common(12)
+    results.meetings = Count(min(round(len({m[MEETING] for m in rows}) * scale), total), estimated)
+    speakers = Counter(m[SPEAKER] for m in rows if m[SPEAKER] is not None).most_common(12)
     by_id = Speaker.objects.in_bulk([s for s, _n in speakers])
     results.speaker_facets = [(by_id[s], round(n * scale)) for s, n in speakers if s in by_id]
-    years = Counter(m.date.year for m in rows if m.date)
+    years = Counter(m[DATE].year for m in rows if m[DATE])
     results.year_facets = sorted((y, round(n * scale)) for y, n in years.items())
     results.density = total / table_rows
 
@@ -303,27 +308,26 @@ def _count_and_facets(cursor, results: SearchResults) -> list[Match]:
     return rows
 
 
-def _fetch_hits(cursor, results: SearchResults, candidates: list[Match]) -> None:
+def _fetch_hits(cursor, results: SearchResults, candidates: list[tuple]) -> None:
     request = results.request
     if not results.total.value:
         return
     offset = (request.page - 1) * PAGE_SIZE
     if request.sort == "relevance":
         # Rank the exact matches, or the newest of the sample's: bounded work either way.
-        candidates = sorted(candidates, key=Match.newest_first)
-        if results.ranked_subset:
-            candidates = candidates[:RANKED_CANDIDATES]
+        limit = RANKED_CANDIDATES if results.ranked_subset else len(candidates)
+        candidates = heapq.nlargest(limit, candidates, key=NEWEST)
         cursor.execute(
             "SELECT id, ts_rank(search_vector, %s::tsquery) FROM transcripts_utterance WHERE id = ANY(%s)",
-            [results.tsquery, [m.id for m in candidates]],
+            [results.tsquery, [m[ID] for m in candidates]],
         )
         ranks = dict(cursor.fetchall())
-        order = {m.id: i for i, m in enumerate(candidates)}  # ties: newest first
+        order = {m[ID]: i for i, m in enumerate(candidates)}  # ties: newest first
         ranked = sorted(ranks, key=lambda i: (-ranks[i], order[i]))[offset : offset + PAGE_SIZE]
         page = [(i, ranks[i]) for i in ranked]
     elif not results.total.estimated:
-        ordered = sorted(candidates, key=Match.newest_first, reverse=request.sort == "oldest")
-        page = [(m.id, None) for m in ordered[offset : offset + PAGE_SIZE]]
+        ordered = sorted(candidates, key=NEWEST, reverse=request.sort == "newest")
+        page = [(m[ID], None) for m in ordered[offset : offset + PAGE_SIZE]]
     else:
         # Many matches: walking the date index finds a page after ~PAGE_SIZE/density rows.
         where, params = _where(request, results.tsquery)
