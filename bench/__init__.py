@@ -1,0 +1,1 @@
+"""Benchmarks: `python bench/search_bench.py --utterances N` (see its docstring)."""

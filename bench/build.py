@@ -1,0 +1,343 @@
+"""Build a synthetic archive of N utterances in its own database, fast.
+
+Meetings go in with one COPY; utterances with COPY from worker processes (the
+search-vector trigger, which does the real work, runs in their backends). The
+search indexes are dropped first and built once at the end, which is much
+faster than maintaining a GIN index row by row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import multiprocessing
+import random
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from zoneinfo import ZoneInfo
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from bench import corpus as text_source
+from kzarchive import embedded_db
+
+BENCH_DB = "kzarchive_bench"
+# Dropped before the load and built after it: every GIN index on the utterances
+# (utterance_search_gin and any partial ones later migrations add) and the date order.
+REBUILT_INDEXES_SQL = (
+    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'transcripts_utterance'"
+    " AND (indexdef LIKE '% USING gin %' OR indexname = 'utterance_date_order') ORDER BY indexname"
+)
+FIRST_DAY, LAST_DAY = dt.date(2001, 1, 1), dt.date(2025, 12, 31)
+MOSCOW = ZoneInfo("Europe/Moscow")
+TASK_UTTERANCES = 5_000  # utterances per COPY (one transaction each)
+TAIL_WORDS = 100_000
+RARE_TARGET = 40  # the "rare word" is the tail word in about this many utterances
+
+# Who speaks: share of utterances. "president" is Kazakhstan's president of the
+# meeting's day; the synthetic people share the rest by a Zipf law.
+SHARES = {
+    None: 0.10,  # narration
+    "vladimir-putin": 0.24,
+    "president": 0.12,
+    "vopros": 0.03,
+    "replika": 0.007,
+    "vedushchii": 0.007,
+    "otvet": 0.003,
+    "golos-iz-zala": 0.002,
+    "primechanie": 0.001,
+}
+
+UTTERANCE_COPY = "COPY transcripts_utterance (meeting_id, seq, speaker_id, label, remark, text) FROM STDIN"
+MEETING_COLUMNS = (
+    "id, title, title_derived, slug, start, date, location, kind, lead, source_url, source_file, source_key,"
+    " layout, content_hash, language, is_published, omitted_after, created_at, updated_at"
+)
+
+
+def server_url(dbname: str) -> str:
+    return embedded_db.ensure_running(embedded_db.DEFAULT_DATA_DIR).url(dbname)
+
+
+def existing_build() -> dict | None:
+    """What the bench database holds (its bench_meta), or None if nothing usable."""
+    with psycopg.connect(server_url("postgres")) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
+            return None
+    with psycopg.connect(server_url(BENCH_DB)) as conn:
+        if not conn.execute("SELECT to_regclass('bench_meta')").fetchone()[0]:
+            return None
+        row = conn.execute("SELECT value FROM bench_meta WHERE key = 'build'").fetchone()
+        return row[0] if row else None
+
+
+def recreate_database() -> None:
+    with psycopg.connect(server_url("postgres"), autocommit=True) as conn:
+        name = sql.Identifier(BENCH_DB)
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' LOCALE {}").format(
+                name, sql.Literal(embedded_db.LOCALE)
+            )
+        )
+
+
+# ---------------------------------------------------------------------------
+# Planning (in the parent process; Django is set up)
+
+
+def create_speakers(rng: random.Random, count: int) -> tuple[list, list[float]]:
+    """The directory's speakers plus synthetic people; returns (choices, cum_weights)
+    where a choice is (speaker id or None or "president", label)."""
+    from transcripts.ingest import load_speaker_directory
+    from transcripts.models import Speaker
+
+    load_speaker_directory()
+    known = {s.slug: s for s in Speaker.objects.all()}
+    people = text_source.people(rng, count - len(known))
+    created = Speaker.objects.bulk_create(
+        Speaker(slug=f"bench-person-{i}", **person) for i, person in enumerate(people, 1)
+    )
+    choices, weights = [], []
+    for key, share in SHARES.items():
+        speaker = known.get(key)
+        choices.append((speaker.id, speaker.short_label or speaker.name) if speaker else (key, ""))
+        weights.append(share)
+    rest = 1 - sum(SHARES.values())
+    zipf = [1 / rank for rank in range(1, len(created) + 1)]
+    choices += [(s.id, s.short_label) for s in created]
+    weights += [rest * w / sum(zipf) for w in zipf]
+    return choices, list(itertools.accumulate(weights))
+
+
+def plan_meetings(rng: random.Random, n: int, corpus: text_source.Corpus) -> list[dict]:
+    """Meetings of log-normal size (mean ~20) on random days of 2001–2025."""
+    days = (LAST_DAY - FIRST_DAY).days
+    places, place_weights = zip(*text_source.LOCATIONS, strict=True)
+    meetings, planned = [], 0
+    while planned < n:
+        size = min(n - planned, max(1, int(rng.lognormvariate(2.6, 0.9))))
+        date = FIRST_DAY + dt.timedelta(days=rng.randrange(days + 1))
+        president = (
+            "nursultan-nazarbayev" if date.isoformat() < text_source.NAZARBAYEV_UNTIL else "kassym-jomart-tokayev"
+        )
+        kz = rng.random() < 0.3
+        title, kind = rng.choice(text_source.KZ_TITLES if kz else corpus.titles)
+        meetings.append(
+            {
+                "id": len(meetings) + 1,
+                "title": title.format(president=text_source.PRESIDENTS[president]),
+                "kind": kind,
+                "date": date,
+                "location": "" if kind == "phone_call" else rng.choices(places, place_weights)[0],
+                "start": None if rng.random() < 0.1 else dt.datetime.combine(date, dt.time(rng.randrange(9, 20), rng.choice((0, 15, 30, 45))), MOSCOW),  # noqa: E501
+                "published": rng.random() < 0.99,
+                "size": size,
+                "kz": kz,
+                "president": president,
+            }
+        )  # fmt: skip
+        planned += size
+    return meetings
+
+
+def copy_meetings(conn: psycopg.Connection, meetings: list[dict]) -> None:
+    now = dt.datetime.now(dt.UTC)
+    with conn.cursor() as cur, cur.copy(f"COPY transcripts_meeting ({MEETING_COLUMNS}) FROM STDIN") as copy:
+        for m in meetings:
+            url = f"https://bench.invalid/meeting/{m['id']}"
+            copy.write_row(
+                (m["id"], m["title"], False, f"bench-{m['id']}", m["start"], m["date"], m["location"], m["kind"], "",
+                 url, f"bench/{m['id']}.txt", url, "transcript", "bench", "ru", m["published"], "{}", now, now)
+            )  # fmt: skip
+    conn.execute("SELECT setval(pg_get_serial_sequence('transcripts_meeting', 'id'), %s)", [len(meetings)])
+    conn.commit()
+
+
+def tail_vocabulary(conn: psycopg.Connection, rng: random.Random, corpus: text_source.Corpus) -> list[str]:
+    """Long-tail words whose lexeme is new to the corpus, one word per lexeme, most
+    frequent first: their counts then follow the Zipf law exactly."""
+    candidates = text_source.tail_candidates()
+    rng.shuffle(candidates)
+    sentences = corpus.kz.sentences + corpus.general.sentences
+    known = {
+        row[0]
+        for row in conn.execute(
+            "SELECT DISTINCT lexeme FROM unnest(%s::text[]) AS s, unnest(to_tsvector('kz_russian', s))", [sentences]
+        )
+    }
+    rows = conn.execute(
+        "SELECT w, array(SELECT lexeme FROM unnest(to_tsvector('kz_russian', w)))"
+        " FROM unnest(%s::text[]) WITH ORDINALITY AS t(w, i) ORDER BY i",
+        [candidates],
+    )
+    words = []
+    for word, lexemes in rows:
+        if len(lexemes) == 1 and lexemes[0] not in known:
+            known.add(lexemes[0])
+            words.append(word)
+    return words[:TAIL_WORDS]
+
+
+# ---------------------------------------------------------------------------
+# Loading (worker processes, forked: they inherit _STATE, not Django's connection)
+
+_STATE: dict = {}
+
+
+def retrying(step, *args, tries: int = 3):
+    """Other sessions' test runs may restart the shared server: run `step` again
+    (each step is one transaction or statement, so a lost one left nothing)."""
+    for attempt in range(tries):
+        try:
+            return step(*args)
+        except psycopg.OperationalError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(10)
+
+
+def _worker_connection() -> psycopg.Connection:
+    conn = _STATE.get("conn")
+    if conn is None or conn.closed or conn.broken:
+        conn = _STATE["conn"] = psycopg.connect(server_url(BENCH_DB))
+    return conn
+
+
+def _load_task(meetings: list[tuple], seed: int) -> tuple[int, Counter]:
+    return retrying(_copy_utterances, meetings, seed)
+
+
+def _copy_utterances(meetings: list[tuple], seed: int) -> tuple[int, Counter]:
+    """Generate and COPY the utterances of `meetings`; returns (rows, tail word counts)."""
+    s, rng, tail_df, rows = _STATE, random.Random(seed), Counter(), 0
+    corpus, tail, tail_cum = s["corpus"], s["tail"], s["tail_cum"]
+    speakers, speaker_cum, presidents = s["speakers"], s["speaker_cum"], s["presidents"]
+    conn = _worker_connection()
+    with conn.cursor() as cur, cur.copy(UTTERANCE_COPY) as copy:
+        for meeting_id, size, kz, president in meetings:
+            for seq in range(1, size + 1):
+                speaker_id, label = rng.choices(speakers, cum_weights=speaker_cum)[0]
+                if speaker_id == "president":
+                    speaker_id, label = presidents[president]
+                pool = corpus.kz if rng.random() < (0.4 if kz else 0.05) else corpus.general
+                text = pool.text(rng, rng.choice(corpus.lengths))
+                if extra := text_source.poisson(rng, text_source.TAIL_RATE * (text.count(" ") + 1)):
+                    words = rng.choices(tail, cum_weights=tail_cum, k=extra)
+                    text = text_source.inject_tail(rng, text, words)
+                    tail_df.update(set(words))
+                copy.write_row((meeting_id, seq, speaker_id, label, "", text))
+                rows += 1
+    conn.commit()
+    return rows, tail_df
+
+
+def maintenance(statement: str) -> float:
+    """Seconds to run one index build, VACUUM or refresh on its own connection."""
+    with psycopg.connect(server_url(BENCH_DB), autocommit=True) as conn:
+        conn.execute("SET maintenance_work_mem = '1GB'")
+        started = time.perf_counter()
+        conn.execute(statement)
+        return round(time.perf_counter() - started, 1)
+
+
+def load_utterances(meetings: list[dict], seed: int, workers: int, log) -> tuple[int, Counter]:
+    tasks, batch, size = [], [], 0
+    for m in meetings:
+        batch.append((m["id"], m["size"], m["kz"], m["president"]))
+        size += m["size"]
+        if size >= TASK_UTTERANCES or m is meetings[-1]:
+            tasks.append(batch)
+            batch, size = [], 0
+    total, loaded, tail_df, started = sum(m["size"] for m in meetings), 0, Counter(), time.perf_counter()
+    next_report = 0.0
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = [pool.submit(_load_task, batch, seed * 1_000_003 + i) for i, batch in enumerate(tasks)]
+        for future in as_completed(futures):
+            rows, counts = future.result()
+            loaded += rows
+            tail_df.update(counts)
+            if loaded / total >= next_report or loaded == total:
+                rate = loaded / (time.perf_counter() - started)
+                log(f"  utterances: {loaded:,}/{total:,} ({rate:,.0f}/s)")
+                next_report += 0.05
+    return loaded, tail_df
+
+
+# ---------------------------------------------------------------------------
+# The whole build
+
+
+def build(n: int, *, seed: int, workers: int, speakers: int, log) -> dict:
+    """Fill the (freshly migrated) bench database; returns the build's measurements."""
+    from django.db import connection
+
+    rng = random.Random(seed)
+    log("reading the corpus…")
+    corpus = text_source.load_corpus()
+    url = server_url(BENCH_DB)
+    with psycopg.connect(url) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_meta (key text PRIMARY KEY, value jsonb NOT NULL)")
+        log("choosing the long-tail vocabulary…")
+        tail = tail_vocabulary(conn, rng, corpus)
+        speaker_choices, speaker_cum = create_speakers(rng, speakers)
+        by_slug = dict(conn.execute("SELECT slug, id FROM transcripts_speaker").fetchall())
+        labels = {"nursultan-nazarbayev": "Н.Назарбаев", "kassym-jomart-tokayev": "К.-Ж.Токаев"}
+        meetings = plan_meetings(rng, n, corpus)
+        log(f"{len(meetings):,} meetings, {speakers} speakers, {len(tail):,} long-tail words; copying meetings…")
+        copy_meetings(conn, meetings)
+        definitions = dict(conn.execute(REBUILT_INDEXES_SQL).fetchall())
+        for name in definitions:
+            conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+        conn.commit()
+
+    connection.close()  # nothing of Django's may cross the fork
+    _STATE.update(
+        corpus=corpus,
+        tail=tail,
+        tail_cum=text_source.zipf_cum_weights(len(tail)),
+        speakers=speaker_choices,
+        speaker_cum=speaker_cum,
+        presidents={slug: (by_slug[slug], label) for slug, label in labels.items()},
+    )
+    log(f"loading {n:,} utterances with {workers} worker(s)…")
+    started = time.perf_counter()
+    loaded, tail_df = load_utterances(meetings, seed, workers, log)
+    load_s = time.perf_counter() - started
+
+    result = {
+        "utterances": loaded,
+        "meetings": len(meetings),
+        "speakers": speakers,
+        "seed": seed,
+        "workers": workers,
+        "load_s": round(load_s, 1),
+        "load_utterances_per_s": round(loaded / load_s),
+        "index_build_s": {},
+    }
+    for name, definition in definitions.items():
+        log(f"building index {name}…")
+        result["index_build_s"][name] = retrying(maintenance, definition)
+    log("VACUUM (ANALYZE)…")
+    result["vacuum_analyze_s"] = retrying(maintenance, "VACUUM (ANALYZE)")
+    log("refreshing the vocabulary view…")
+    result["vocabulary_refresh_s"] = retrying(maintenance, "REFRESH MATERIALIZED VIEW transcripts_vocabularyword")
+    with psycopg.connect(url, autocommit=True) as conn:
+        result["sizes_mb"] = sizes(conn, ["transcripts_utterance", *definitions, "transcripts_vocabularyword"])
+        # The rare word: the tail word closest to RARE_TARGET utterances.
+        rare, df = min(tail_df.items(), key=lambda item: (abs(item[1] - RARE_TARGET), item[0]))
+        result.update(rare_word=rare, rare_word_utterances=df, built_at=dt.datetime.now(dt.UTC).isoformat())
+        conn.execute(
+            "INSERT INTO bench_meta VALUES ('build', %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            [Jsonb(result)],
+        )
+    return result
+
+
+def sizes(conn: psycopg.Connection, names: list[str]) -> dict:
+    rows = conn.execute("SELECT n, pg_total_relation_size(n::regclass) / 1048576 FROM unnest(%s::text[]) AS n", [names])
+    return dict(rows.fetchall())
