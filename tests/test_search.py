@@ -276,7 +276,7 @@ def test_large_results_are_estimated_from_the_meeting_sample(archive, monkeypatc
     sampled = [i for i in every_match if Utterance.objects.get(id=i).meeting_id % 2 == 0]
     assert 5 < len(sampled) < len(every_match)
     monkeypatch.setattr(search_module, "EXACT_LIMIT", 5)
-    monkeypatch.setattr(search_module, "SAMPLE_MODULUS", 2)  # every other meeting is the sample
+    monkeypatch.setattr(search_module, "SAMPLE_MODULI", (2,))  # every other meeting is the sample
     search_module.reset_caches()
     results = found("Путин")
     # Scaled by all rows over the sample's rows (meetings differ in size).

@@ -7,9 +7,9 @@ is then cast, never re-parsed: user text cannot inject tsquery syntax.
 
 Work is bounded so a page stays fast at a million utterances:
 * up to EXACT_LIMIT matches, counts, facets and relevance are exact;
-* above it, counts and facets come from a fixed 2% sample of meetings (a partial
-  GIN index) and are labelled as estimates, and relevance ranks the newest
-  RANKED_CANDIDATES matches of that sample; date sorts still see every match.
+* above it, counts and facets come from a fixed 0.4% or 2% sample of meetings
+  (partial GIN indexes) and are labelled as estimates, and relevance ranks the
+  newest RANKED_CANDIDATES matches of that sample; date sorts see every match.
 """
 
 from __future__ import annotations
@@ -33,9 +33,11 @@ from .query import ParsedQuery, QueryError, Term, parse_query, word_forms
 PAGE_SIZE = 20
 EXACT_LIMIT = 1000  # up to this many matches, counts, facets and ranking are exact
 RANKED_CANDIDATES = 400  # above it, relevance ranks this many of the sample's matches
-# Meetings with id % 50 = 0 are a 2% cluster sample with its own partial GIN index
-# (migration 0003); their matches, times 50, estimate totals and facets.
-SAMPLE_MODULUS = 50
+# Meetings with id % 250 = 0 and with id % 50 = 0 are 0.4% and 2% cluster samples,
+# each with its own partial GIN index (migrations 0003, 0004). The smallest sample
+# that holds ENOUGH_SAMPLED matches estimates totals and facets, scaled up.
+SAMPLE_MODULI = (250, 50)
+ENOUGH_SAMPLED = 300
 DENSE = 0.01  # above this share of all rows matching, date sorts walk the date index
 STATEMENT_TIMEOUT_MS = 5000
 SNIPPET_WINDOW = 600  # characters of a long text handed to ts_headline
@@ -223,31 +225,29 @@ def _matches(cursor, where: str, params: list, extra: str = "", limit: int | Non
     return cursor.fetchall()
 
 
-_scale_cache: tuple[float, int, float] = (0.0, 0, 0.0)
+_scale_cache: tuple[float, int, dict[int, float]] = (0.0, 0, {})
 
 
 def reset_caches() -> None:
     """Forget the speaker names and table counts cached for five minutes (after an
     ingest, or between tests)."""
     global _scale_cache, _names_cache
-    _scale_cache = (0.0, 0, 0.0)
+    _scale_cache = (0.0, 0, {})
     _names_cache = (0.0, frozenset())
 
 
-def _sample_scale(cursor) -> tuple[int, float]:
-    """(all utterances, sample scale). Meetings differ in size, so the scale is
-    counted rows over sampled rows, not SAMPLE_MODULUS; counted every five minutes."""
+def _sample_scales(cursor) -> tuple[int, dict[int, float]]:
+    """(all utterances, {modulus: scale}). Meetings differ in size, so a scale is
+    counted rows over sampled rows, not the modulus; counted every five minutes."""
     global _scale_cache
-    counted_at, rows, scale = _scale_cache
+    counted_at, rows, scales = _scale_cache
     if time.monotonic() - counted_at > 300:
-        cursor.execute(
-            "SELECT count(*), count(*) FILTER (WHERE meeting_id %% %s = 0) FROM transcripts_utterance",
-            [SAMPLE_MODULUS],
-        )
-        rows, sampled = cursor.fetchone()
-        scale = rows / sampled if sampled else float(SAMPLE_MODULUS)
-        _scale_cache = (time.monotonic(), rows, scale)
-    return max(rows, 1), scale
+        filters = ", ".join(f"count(*) FILTER (WHERE meeting_id %% {int(m)} = 0)" for m in SAMPLE_MODULI)
+        cursor.execute(f"SELECT count(*), {filters} FROM transcripts_utterance", [])
+        rows, *sampled = cursor.fetchone()
+        scales = {m: rows / n if n else float(m) for m, n in zip(SAMPLE_MODULI, sampled, strict=True)}
+        _scale_cache = (time.monotonic(), rows, scales)
+    return max(rows, 1), scales
 
 
 def search(request: SearchRequest) -> SearchResults:
@@ -278,10 +278,13 @@ def _count_and_facets(cursor, results: SearchResults) -> list[tuple]:
     are the ranking candidates (all of them, or the sample's)."""
     where, params = _where(results.request, results.tsquery)
     _plan(cursor, bitmap=True)
-    sample = _matches(cursor, where, params, f"AND u.meeting_id %% {SAMPLE_MODULUS} = 0")
-    table_rows, sample_scale = _sample_scale(cursor)
-    rows, scale, estimated = sample, sample_scale, True
-    if len(sample) * sample_scale <= 4 * EXACT_LIMIT:
+    table_rows, scales = _sample_scales(cursor)
+    for modulus in SAMPLE_MODULI:  # smallest first: a phrase re-reads every candidate's vector
+        sample = _matches(cursor, where, params, f"AND u.meeting_id %% {int(modulus)} = 0")
+        if len(sample) >= ENOUGH_SAMPLED:
+            break
+    rows, scale, estimated = sample, scales[modulus], True
+    if len(sample) * scale <= 4 * EXACT_LIMIT:
         exact = _matches(cursor, where, params, limit=EXACT_LIMIT + 1)
         if len(exact) <= EXACT_LIMIT:
             rows, scale, estimated = exact, 1, False

@@ -7,7 +7,7 @@ by 50 whenever a query matches too many to count exactly (transcripts/search.py)
 
 from django.db import migrations
 
-SAMPLE_MODULUS = 50  # keep in step with transcripts.search.SAMPLE_MODULUS
+SAMPLE_MODULUS = 50  # one of transcripts.search.SAMPLE_MODULI
 
 
 class Migration(migrations.Migration):
