@@ -297,3 +297,21 @@ def test_large_results_are_estimated_from_the_meeting_sample(archive, monkeypatc
     ]
     html = client.get(reverse("search"), {"q": "Путин"}).content.decode()
     assert "около" in html and "оценка по выборке" in html
+
+
+def test_vectors_follow_edits_to_titles_speakers_and_texts(archive):
+    meeting = Meeting.objects.get(source_file="003_656b868d880b5e26.txt")
+    assert not found("Уральская").total.value
+    meeting.title = "Беседа в Уральской резиденции"
+    meeting.save()
+    assert {h.utterance.meeting_id for h in found("Уральская").hits} == {meeting.id}
+
+    nazarbayev = Speaker.objects.get(slug="nursultan-nazarbayev")
+    nazarbayev.name = "Елбасы Нурсултан Назарбаев"
+    nazarbayev.save()
+    assert {h.utterance.speaker_id for h in found("Елбасы").hits} == {nazarbayev.id}
+
+    utterance = meeting.utterances.get(seq=2)
+    utterance.text = "Совершенно новый текст про аксиоматику."
+    utterance.save()
+    assert [h.utterance.id for h in found("аксиоматика").hits] == [utterance.id]
