@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -70,6 +71,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "transcripts.context_processors.languages",
             ],
         },
     },
@@ -97,6 +100,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский"), ("en", "English")]
+# "10 February 2022" in English (Django's default is "Feb. 10, 2022").
+FORMAT_MODULE_PATH = ["kzarchive.formats"]
 TIME_ZONE = "Europe/Moscow"  # the sources print Moscow times
 USE_I18N = True
 USE_TZ = True

@@ -1,7 +1,15 @@
+"""Russian pages at the root, English under /en/: every page has a stable,
+citable address in each language. /i18n/setlang/ is Django's language switch."""
+
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", include("transcripts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    *i18n_patterns(path("", include("transcripts.urls")), prefix_default_language=False),
 ]
+
+handler404 = "transcripts.views.not_found"
+handler500 = "transcripts.views.server_error"

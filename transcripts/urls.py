@@ -1,9 +1,17 @@
 from django.urls import path
 
-from . import views
+from . import search_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("search/", views.search, name="search"),
+    path("search/", search_views.search, name="search"),
+    path("meetings/", views.archive_index, name="archive"),
+    path("meetings/<int:year>/", views.archive_year, name="archive-year"),
+    path("meetings/<int:year>/<int:month>/", views.archive_month, name="archive-month"),
+    path("meetings/<int:year>/<int:month>/<int:day>/", views.archive_day, name="archive-day"),
     path("meeting/<slug:slug>/", views.meeting_detail, name="meeting"),
+    path("meeting/<slug:slug>.txt", views.meeting_text, name="meeting-text"),
+    path("meeting/<slug:slug>.json", views.meeting_json, name="meeting-json"),
+    path("speakers/", views.speaker_list, name="speakers"),
+    path("speakers/<slug:slug>/", views.speaker_detail, name="speaker"),
 ]

@@ -1,131 +1,183 @@
-"""Public pages. Only published meetings are ever shown; views stay thin."""
+"""The reading pages: home, date archive, meetings, speakers. Views stay thin;
+queries live in browse.py, search in search.py."""
 
-from urllib.parse import urlencode
+import datetime as dt
+import json
 
 from django.core.paginator import Paginator
-from django.db import connection
-from django.db.models import Count, F
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
-from . import search as search_module
-from .forms import SearchForm
-from .models import Meeting
-from .query import QueryError, parse_query
-
-
-def published_meetings():
-    return Meeting.objects.filter(is_published=True)
+from . import browse
+from .models import Speaker
+from .search_views import highlight_meeting
 
 
 def home(request):
-    # GROUP BY queries ignore Meta.ordering, so order explicitly (undated times last).
-    meetings = published_meetings().annotate(utterance_count=Count("utterances"))
-    meetings = meetings.order_by("-date", F("start").desc(nulls_last=True), "-id")
-    page = Paginator(meetings, 50).get_page(request.GET.get("page"))
-    return render(request, "transcripts/home.html", {"page": page})
+    latest = browse.in_order(browse.published_meetings()).reverse()[:10]
+    return render(
+        request,
+        "transcripts/home.html",
+        {"latest": latest, "totals": browse.archive_totals(), "per_year": browse.meetings_per_year()},
+    )
+
+
+def archive_index(request):
+    return render(request, "transcripts/archive_index.html", {"per_year": browse.meetings_per_year()})
+
+
+def _date_or_404(year, month=1, day=1) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise Http404(_("No such date")) from None
+
+
+def _nav(period: browse.Period, unit: str) -> dict:
+    """Links to the nearest earlier and later periods that have meetings."""
+    links = {}
+    for side, date in (("previous", period.previous), ("next", period.next)):
+        if date is None:
+            continue
+        if unit == "year":
+            links[side] = (reverse("archive-year", args=[date.year]), str(date.year))
+        elif unit == "month":
+            label = formats.date_format(date, "YEAR_MONTH_FORMAT")
+            links[side] = (reverse("archive-month", args=[date.year, date.month]), label)
+        else:
+            links[side] = (reverse("archive-day", args=[date.year, date.month, date.day]), formats.date_format(date))
+    return links
+
+
+def archive_year(request, year):
+    start = _date_or_404(year)
+    counts = browse.meetings_per_day(year)
+    per_month = browse.meetings_per_month(year)
+    months = [
+        {"date": dt.date(year, m, 1), "count": per_month.get(m, 0), "weeks": browse.month_calendar(year, m, counts)}
+        for m in range(1, 13)
+    ]
+    context = {"year": start, "months": months, "total": sum(per_month.values())}
+    context["nav"] = _nav(browse.period(start, dt.date(year, 12, 31)), "year")
+    return render(request, "transcripts/archive_year.html", context)
+
+
+def archive_month(request, year, month):
+    start = _date_or_404(year, month)
+    end = browse.month_end(year, month)
+    meetings = browse.in_order(browse.published_meetings().filter(date__range=(start, end)))
+    context = {
+        "month": start,
+        "weeks": browse.month_calendar(year, month, browse.meetings_per_day(year, month)),
+        "meetings": meetings,
+        "nav": _nav(browse.period(start, end), "month"),
+    }
+    return render(request, "transcripts/archive_month.html", context)
+
+
+def archive_day(request, year, month, day):
+    date = _date_or_404(year, month, day)
+    meetings = browse.in_order(browse.published_meetings().filter(date=date))
+    context = {"day": date, "meetings": meetings, "nav": _nav(browse.period(date, date), "day")}
+    return render(request, "transcripts/archive_day.html", context)
 
 
 def meeting_detail(request, slug):
-    meeting = get_object_or_404(published_meetings(), slug=slug)
+    meeting = get_object_or_404(browse.published_meetings(), slug=slug)
     utterances = list(meeting.utterances.select_related("speaker", "section").order_by("seq"))
-    highlighted, query_error = highlight_meeting(utterances, request.GET.get("q", ""))
+    q = request.GET.get("q", "")
+    highlighted, query_error = highlight_meeting(utterances, q)
     matches = [u for u in utterances if u.id in highlighted]
     for current, following in zip(matches, [*matches[1:], None], strict=False):
         current.highlighted = highlighted[current.id]
         current.next_match = following
-    return render(
-        request,
-        "transcripts/meeting.html",
-        {
-            "meeting": meeting,
-            "utterances": utterances,
-            "omitted_after": set(meeting.omitted_after),
-            "q": request.GET.get("q", "") if not query_error else "",
-            "matches": matches,
-        },
-    )
-
-
-def highlight_meeting(utterances, text: str) -> tuple[dict, bool]:
-    """{utterance id: whole text with the query's words marked}, for those that match."""
-    if not text.strip() or not utterances:
-        return {}, False
-    try:
-        tsquery = search_module.build_tsquery(parse_query(text))
-    except QueryError:
-        return {}, True
-    texts = {u.id: u.text for u in utterances}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id FROM transcripts_utterance WHERE id = ANY(%s) AND search_vector @@ %s::tsquery",
-            [list(texts), tsquery],
-        )
-        matching = {row[0]: texts[row[0]] for row in cursor.fetchall()}
-        return search_module.headlines(cursor, matching, tsquery, whole=True), False
-
-
-def search(request):
-    form = SearchForm(request.GET)
-    wants_json = request.GET.get("format") == "json"
-    results = None
-    if form.is_valid() and form.cleaned_data["q"]:
-        try:
-            results = search_module.search(form.search_request())
-        except search_module.PageOutOfRange:
-            raise Http404("No such page of results") from None
-        except QueryError as exc:
-            form.add_error("q", str(exc))
-    if wants_json:
-        if form.errors:
-            return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
-        return JsonResponse(results_json(request, results), json_dumps_params={"ensure_ascii": False})
-    return render(request, "transcripts/search.html", {"form": form, "results": results})
-
-
-def results_json(request, results) -> dict:
-    if results is None:
-        return {"query": "", "total": 0, "hits": []}
-    return {
-        "query": results.request.q,
-        "total": results.total.value,
-        "total_is_estimate": results.total.estimated,
-        "meetings": results.meetings.value,
-        "page": results.request.page,
-        "num_pages": results.num_pages,
-        "sort": results.request.sort,
-        "timed_out": results.timed_out,
-        "suggestion": results.suggestion,
-        "hits": [
-            {
-                "meeting": {
-                    "title": hit.utterance.meeting.title,
-                    "url": request.build_absolute_uri(hit.utterance.meeting.get_absolute_url()),
-                    "date": hit.utterance.meeting.date.isoformat(),
-                    "kind": hit.utterance.meeting.kind,
-                },
-                "anchor": hit.utterance.anchor,
-                "url": request.build_absolute_uri(utterance_url(hit.utterance, results.request.q)),
-                "speaker": (
-                    {"name": hit.utterance.speaker.name, "slug": hit.utterance.speaker.slug}
-                    if hit.utterance.speaker
-                    else None
-                ),
-                "label": hit.utterance.label,
-                "snippet_html": str(hit.snippet),
-                "rank": hit.rank,
-            }
-            for hit in results.hits
-        ],
-        "facets": {
-            "estimated": results.total.estimated,
-            "speakers": [{"slug": s.slug, "name": s.name, "count": n} for s, n in results.speaker_facets],
-            "years": [{"year": y, "count": n} for y, n in results.year_facets],
-        },
+    previous, following = browse.neighbours(meeting)
+    same_day = browse.in_order(browse.published_meetings().filter(date=meeting.date).exclude(id=meeting.id))
+    context = {
+        "meeting": meeting,
+        "utterances": utterances,
+        "omitted_after": set(meeting.omitted_after),
+        "q": "" if query_error else q,
+        "matches": matches,
+        "previous": previous,
+        "next": following,
+        "same_day": same_day,
+        "permalink": request.build_absolute_uri(meeting.get_absolute_url()),
     }
+    return render(request, "transcripts/meeting.html", context)
 
 
-def utterance_url(utterance, q: str = "") -> str:
-    url = reverse("meeting", kwargs={"slug": utterance.meeting.slug})
-    return f"{url}?{urlencode({'q': q})}#{utterance.anchor}" if q else f"{url}#{utterance.anchor}"
+def meeting_text(request, slug):
+    """The transcript as plain text, as it would be quoted."""
+    meeting = get_object_or_404(browse.published_meetings(), slug=slug)
+    start = timezone.localtime(meeting.start).strftime("%Y-%m-%d %H:%M") if meeting.start else str(meeting.date)
+    lines = [meeting.title, start]
+    lines += [meeting.location, meeting.source_url, ""]
+    for u in meeting.utterances.select_related("speaker").order_by("seq"):
+        name = u.speaker.name if u.speaker else u.label
+        lines.append(f"{name}{' ' + u.remark if u.remark else ''}: {u.text}" if name else u.text)
+        lines.append("")
+    response = HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{meeting.slug}.txt"'
+    return response
+
+
+def meeting_json(request, slug):
+    meeting = get_object_or_404(browse.published_meetings(), slug=slug)
+    data = {
+        "title": meeting.title,
+        "url": request.build_absolute_uri(meeting.get_absolute_url()),
+        "date": meeting.date.isoformat(),
+        "start": timezone.localtime(meeting.start).isoformat() if meeting.start else None,  # Moscow time
+        "location": meeting.location,
+        "kind": meeting.kind,
+        "source_url": meeting.source_url,
+        "lead": meeting.lead,
+        "sections": list(meeting.sections.values_list("heading", flat=True)),
+        "utterances": [
+            {
+                "seq": u.seq,
+                "anchor": u.anchor,
+                "speaker": {"name": u.speaker.name, "slug": u.speaker.slug} if u.speaker else None,
+                "label": u.label,
+                "remark": u.remark,
+                "section": u.section.heading if u.section else None,
+                "text": u.text,
+            }
+            for u in meeting.utterances.select_related("speaker", "section").order_by("seq")
+        ],
+    }
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=1), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'inline; filename="{meeting.slug}.json"'
+    return response
+
+
+def speaker_list(request):
+    context = {
+        "people": browse.speakers_with_counts(Speaker.Kind.PERSON),
+        "roles": browse.speakers_with_counts(Speaker.Kind.ROLE),
+    }
+    return render(request, "transcripts/speaker_list.html", context)
+
+
+def speaker_detail(request, slug):
+    speaker = get_object_or_404(Speaker, slug=slug)
+    utterances = browse.published_utterances().filter(speaker=speaker).select_related("meeting")
+    utterances = utterances.order_by("-meeting_date", "-meeting_id", "seq")
+    page = Paginator(utterances, 20).get_page(request.GET.get("page"))
+    meetings = browse.in_order(browse.published_meetings().filter(utterances__speaker=speaker).distinct()).reverse()
+    context = {"speaker": speaker, "page": page, "meetings": meetings, "activity": browse.speaker_activity(speaker)}
+    return render(request, "transcripts/speaker_detail.html", context)
+
+
+def not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    return render(request, "500.html", status=500)

@@ -2,9 +2,11 @@
 
 from django import template
 from django.http import QueryDict
+from django.urls import reverse
+from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.safestring import SafeString, mark_safe
 
-from ..views import utterance_url
+from ..search_views import utterance_url
 
 register = template.Library()
 
@@ -35,9 +37,16 @@ def query_with(context, **changes):
     return "?" + params.urlencode()
 
 
+@register.inclusion_tag("transcripts/partials/calendar.html")
+def month_calendar(weeks, caption, caption_url="", count=0):
+    names = [(WEEKDAYS_ABBR[i], WEEKDAYS[i]) for i in range(7)]
+    return {"weeks": weeks, "caption": caption, "caption_url": caption_url, "count": count, "weekday_names": names}
+
+
 @register.inclusion_tag("transcripts/partials/histogram.html", takes_context=True)
-def year_histogram(context, year_counts, width=600, height=120):
-    """Bars for every year from the first to the last with matches, as inline SVG."""
+def year_histogram(context, year_counts, link="search", caption=None, width=600, height=120):
+    """Bars for every year from the first to the last with a count, as inline SVG.
+    Each bar links to that year: in the search (link="search") or the date archive."""
     if not year_counts:
         return {"bars": []}
     counts = dict(year_counts)
@@ -48,10 +57,15 @@ def year_histogram(context, year_counts, width=600, height=120):
     for i, year in enumerate(years):
         n = counts.get(year, 0)
         h = round((height - 20) * n / peak, 1)
+        if link == "archive":
+            href = reverse("archive-year", args=[year]) if n else ""
+        else:
+            href = query_with(context, date_from=f"{year}-01-01", date_to=f"{year}-12-31")
         bars.append(
             {
                 "year": year,
                 "count": n,
+                "href": href,
                 "x": round(i * slot + slot * 0.1, 1),
                 "y": round(height - 20 - h, 1),
                 "w": round(slot * 0.8, 1),
@@ -60,7 +74,7 @@ def year_histogram(context, year_counts, width=600, height=120):
                 "show_label": len(years) <= 12 or i % max(1, len(years) // 8) == 0,
             }
         )
-    return {"bars": bars, "width": width, "height": height, "request": context["request"]}
+    return {"bars": bars, "width": width, "height": height, "caption": caption}
 
 
 @register.filter

@@ -1,0 +1,139 @@
+"""Queries behind the reading pages: the date archive, neighbours, counts, speakers.
+
+Everything here sees published meetings only.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Max, Min, Q
+from django.db.models.functions import ExtractMonth, ExtractYear
+
+from .models import Meeting, Speaker, Utterance
+
+
+def published_meetings():
+    return Meeting.objects.filter(is_published=True)
+
+
+def published_utterances():
+    return Utterance.objects.filter(published=True)
+
+
+def in_order(meetings):
+    """Oldest first; meetings of one day by time, undated times last."""
+    return meetings.order_by("date", F("start").asc(nulls_last=True), "id")
+
+
+def meetings_per_year() -> list[tuple[int, int]]:
+    rows = published_meetings().annotate(year=ExtractYear("date")).values("year").annotate(n=Count("id"))
+    return sorted((r["year"], r["n"]) for r in rows)
+
+
+def meetings_per_month(year: int) -> dict[int, int]:
+    rows = (
+        published_meetings()
+        .filter(date__year=year)
+        .annotate(month=ExtractMonth("date"))
+        .values("month")
+        .annotate(n=Count("id"))
+    )
+    return {r["month"]: r["n"] for r in rows}
+
+
+def archive_totals() -> dict:
+    meetings = published_meetings().aggregate(n=Count("id"), first=Min("date"), last=Max("date"))
+    people = Speaker.objects.filter(kind=Speaker.Kind.PERSON, utterances__published=True).distinct().count()
+    return {
+        "meetings": meetings["n"],
+        "utterances": published_utterances().count(),
+        "speakers": people,
+        "first_year": meetings["first"].year if meetings["first"] else None,
+        "last_year": meetings["last"].year if meetings["last"] else None,
+    }
+
+
+@dataclass(frozen=True)
+class Period:
+    """A year, a month or a day of the archive, with its non-empty neighbours."""
+
+    start: dt.date
+    end: dt.date  # inclusive
+    previous: dt.date | None  # the date of the nearest meeting before, if any
+    next: dt.date | None
+
+
+def period(start: dt.date, end: dt.date) -> Period:
+    meetings = published_meetings()
+    before = meetings.filter(date__lt=start).aggregate(d=Max("date"))["d"]
+    after = meetings.filter(date__gt=end).aggregate(d=Min("date"))["d"]
+    return Period(start, end, before, after)
+
+
+def month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+@dataclass(frozen=True)
+class Day:
+    date: dt.date
+    in_month: bool
+    count: int
+
+
+def month_calendar(year: int, month: int, counts: dict[dt.date, int]) -> list[list[Day]]:
+    """Weeks (Monday first) of Day cells, for a calendar grid."""
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    return [[Day(d, d.month == month, counts.get(d, 0) if d.month == month else 0) for d in week] for week in weeks]
+
+
+def meetings_per_day(year: int, month: int | None = None) -> dict[dt.date, int]:
+    meetings = published_meetings().filter(date__year=year)
+    if month:
+        meetings = meetings.filter(date__month=month)
+    return {r["date"]: r["n"] for r in meetings.values("date").annotate(n=Count("id"))}
+
+
+def neighbours(meeting: Meeting) -> tuple[Meeting | None, Meeting | None]:
+    """The previous and next published meetings in date and time order."""
+    ordered = list(in_order(published_meetings().filter(date=meeting.date)).values_list("id", flat=True))
+    position = ordered.index(meeting.id) if meeting.id in ordered else -1
+    same_day_before = ordered[:position] if position > 0 else []
+    same_day_after = ordered[position + 1 :] if position >= 0 else []
+    previous = (
+        Meeting.objects.get(id=same_day_before[-1])
+        if same_day_before
+        else in_order(published_meetings().filter(date__lt=meeting.date)).last()
+    )
+    following = (
+        Meeting.objects.get(id=same_day_after[0])
+        if same_day_after
+        else in_order(published_meetings().filter(date__gt=meeting.date)).first()
+    )
+    return previous, following
+
+
+def speakers_with_counts(kind: str):
+    return (
+        Speaker.objects.filter(kind=kind)
+        .annotate(
+            utterance_count=Count("utterances", filter=Q(utterances__published=True)),
+            meeting_count=Count("utterances__meeting", filter=Q(utterances__published=True), distinct=True),
+        )
+        .filter(utterance_count__gt=0)
+        .order_by("-utterance_count", "name")
+    )
+
+
+def speaker_activity(speaker: Speaker) -> list[tuple[int, int]]:
+    rows = (
+        published_utterances()
+        .filter(speaker=speaker)
+        .annotate(year=ExtractYear("meeting_date"))
+        .values("year")
+        .annotate(n=Count("id"))
+    )
+    return sorted((r["year"], r["n"]) for r in rows if r["year"])

@@ -1,0 +1,95 @@
+"""The search page (HTML and JSON) and query highlighting on meeting pages."""
+
+from urllib.parse import urlencode
+
+from django.db import connection
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from . import search as search_module
+from .forms import SearchForm
+from .query import QueryError, parse_query
+
+
+def highlight_meeting(utterances, text: str) -> tuple[dict, bool]:
+    """{utterance id: whole text with the query's words marked}, for those that match."""
+    if not text.strip() or not utterances:
+        return {}, False
+    try:
+        tsquery = search_module.build_tsquery(parse_query(text))
+    except QueryError:
+        return {}, True
+    texts = {u.id: u.text for u in utterances}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM transcripts_utterance WHERE id = ANY(%s) AND search_vector @@ %s::tsquery",
+            [list(texts), tsquery],
+        )
+        matching = {row[0]: texts[row[0]] for row in cursor.fetchall()}
+        return search_module.headlines(cursor, matching, tsquery, whole=True), False
+
+
+def search(request):
+    form = SearchForm(request.GET)
+    wants_json = request.GET.get("format") == "json"
+    results = None
+    if form.is_valid() and form.cleaned_data["q"]:
+        try:
+            results = search_module.search(form.search_request())
+        except search_module.PageOutOfRange:
+            raise Http404("No such page of results") from None
+        except QueryError as exc:
+            form.add_error("q", str(exc))
+    if wants_json:
+        if form.errors:
+            return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+        return JsonResponse(results_json(request, results), json_dumps_params={"ensure_ascii": False})
+    return render(request, "transcripts/search.html", {"form": form, "results": results})
+
+
+def results_json(request, results) -> dict:
+    if results is None:
+        return {"query": "", "total": 0, "hits": []}
+    return {
+        "query": results.request.q,
+        "total": results.total.value,
+        "total_is_estimate": results.total.estimated,
+        "meetings": results.meetings.value,
+        "page": results.request.page,
+        "num_pages": results.num_pages,
+        "sort": results.request.sort,
+        "timed_out": results.timed_out,
+        "suggestion": results.suggestion,
+        "hits": [
+            {
+                "meeting": {
+                    "title": hit.utterance.meeting.title,
+                    "url": request.build_absolute_uri(hit.utterance.meeting.get_absolute_url()),
+                    "date": hit.utterance.meeting.date.isoformat(),
+                    "kind": hit.utterance.meeting.kind,
+                },
+                "anchor": hit.utterance.anchor,
+                "url": request.build_absolute_uri(utterance_url(hit.utterance, results.request.q)),
+                "speaker": (
+                    {"name": hit.utterance.speaker.name, "slug": hit.utterance.speaker.slug}
+                    if hit.utterance.speaker
+                    else None
+                ),
+                "label": hit.utterance.label,
+                "snippet_html": str(hit.snippet),
+                "rank": hit.rank,
+            }
+            for hit in results.hits
+        ],
+        "facets": {
+            "estimated": results.total.estimated,
+            "speakers": [{"slug": s.slug, "name": s.name, "count": n} for s, n in results.speaker_facets],
+            "years": [{"year": y, "count": n} for y, n in results.year_facets],
+        },
+    }
+
+
+def utterance_url(utterance, q: str = "") -> str:
+    url = reverse("meeting", kwargs={"slug": utterance.meeting.slug})
+    return f"{url}?{urlencode({'q': q})}#{utterance.anchor}" if q else f"{url}#{utterance.anchor}"
