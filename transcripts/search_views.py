@@ -12,22 +12,36 @@ from .forms import SearchForm
 from .query import QueryError, parse_query
 
 
-def highlight_meeting(utterances, text: str) -> tuple[dict, bool]:
-    """{utterance id: whole text with the query's words marked}, for those that match."""
+def highlight_meeting(meeting, utterances, text: str) -> bool:
+    """Mark the query's words on a meeting page; False if the query is unusable.
+
+    Each matching utterance gets .highlighted (its whole text, marked) and
+    .highlighted_speaker (the speaker's name, marked): a statement can match by
+    who spoke it. The meeting gets .highlighted_title, since titles count too.
+    """
     if not text.strip() or not utterances:
-        return {}, False
+        return True
     try:
         tsquery = search_module.build_tsquery(parse_query(text))
     except QueryError:
-        return {}, True
-    texts = {u.id: u.text for u in utterances}
+        return False
+    by_id = {u.id: u for u in utterances}
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id FROM transcripts_utterance WHERE id = ANY(%s) AND search_vector @@ %s::tsquery",
-            [list(texts), tsquery],
+            [list(by_id), tsquery],
         )
-        matching = {row[0]: texts[row[0]] for row in cursor.fetchall()}
-        return search_module.headlines(cursor, matching, tsquery, whole=True), False
+        matching = [by_id[row[0]] for row in cursor.fetchall()]
+        texts = search_module.headlines(cursor, {u.id: u.text for u in matching}, tsquery, whole=True)
+        names = search_module.headlines(
+            cursor, {u.id: u.speaker.name for u in matching if u.speaker}, tsquery, whole=True
+        )
+        title = search_module.headlines(cursor, {meeting.id: meeting.title}, tsquery, whole=True)
+    for u in matching:
+        u.highlighted = texts[u.id]
+        u.highlighted_speaker = names.get(u.id, "")
+    meeting.highlighted_title = title[meeting.id]
+    return True
 
 
 def search(request):

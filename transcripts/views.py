@@ -89,10 +89,9 @@ def meeting_detail(request, slug):
     meeting = get_object_or_404(browse.published_meetings(), slug=slug)
     utterances = list(meeting.utterances.select_related("speaker", "section").order_by("seq"))
     q = request.GET.get("q", "")
-    highlighted, query_error = highlight_meeting(utterances, q)
-    matches = [u for u in utterances if u.id in highlighted]
+    usable = highlight_meeting(meeting, utterances, q)
+    matches = [u for u in utterances if getattr(u, "highlighted", None)]
     for current, following in zip(matches, [*matches[1:], None], strict=False):
-        current.highlighted = highlighted[current.id]
         current.next_match = following
     previous, following = browse.neighbours(meeting)
     same_day = browse.in_order(browse.published_meetings().filter(date=meeting.date).exclude(id=meeting.id))
@@ -100,7 +99,7 @@ def meeting_detail(request, slug):
         "meeting": meeting,
         "utterances": utterances,
         "omitted_after": set(meeting.omitted_after),
-        "q": "" if query_error else q,
+        "q": q if usable else "",
         "matches": matches,
         "previous": previous,
         "next": following,

@@ -1,0 +1,97 @@
+"""A reader's paths through the archive, in real Chromium."""
+
+import re
+
+import pytest
+
+from transcripts.ingest import ingest_paths
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def site(live_server, seeds):
+    ingest_paths(seeds)
+    return live_server.url
+
+
+def test_home_then_date_archive_to_the_two_meetings_of_10_february_2022(page, site, shot):
+    page.goto(site + "/")
+    assert page.locator("h1").inner_text() == "Архив российско-казахстанских заявлений"
+    shot("home")
+    page.get_by_role("link", name="Встречи", exact=True).first.click()
+    page.get_by_role("link", name="2022", exact=True).click()
+    page.get_by_role("link", name="Февраль").click()
+    assert page.locator("h1").inner_text().startswith("Февраль 2022")
+    page.get_by_role("link", name="10", exact=True).click()
+    assert page.locator("h1").inner_text() == "10 февраля 2022 г."
+    titles = page.locator(".meeting-list li a").all_inner_texts()
+    assert titles == [
+        "Встреча с\u00a0Президентом Казахстана Касым-Жомартом Токаевым",
+        "Заявления для прессы по\u00a0итогам российско-казахстанских переговоров",
+    ]
+    shot("day")
+    page.get_by_role("link", name=titles[0]).click()  # the talks, 17:45
+    page.get_by_role("link", name="Касым-Жомарт Кемелевич Токаев").first.click()
+    assert page.locator("h1").inner_text() == "Касым-Жомарт Кемелевич Токаев"
+    assert re.search(r"/speakers/kassym-jomart-tokayev/$", page.url)
+    shot("speaker")
+
+
+def test_search_from_the_header_to_the_highlighted_statement(page, site, shot):
+    page.goto(site + "/meetings/")
+    page.locator("#header-q").fill("Назарбаева")
+    page.locator("#header-q").press("Enter")
+    assert page.locator(".hit").count() >= 1
+    shot("results")
+    page.locator(".hit .snippet a").first.click()
+    anchor = page.url.rsplit("#", 1)[1]
+    target = page.locator(f"#{anchor}")
+    assert target.locator("mark").count() >= 1
+    assert target.is_visible()
+    shot("statement")
+    page.locator("a.next-match").first.click()
+    assert "#u" in page.url
+
+
+def test_switch_to_english_and_back(page, site, shot):
+    page.goto(site + "/meetings/2022/2/10/")
+    page.get_by_role("link", name="English").click()
+    assert page.url.endswith("/en/meetings/2022/2/10/")
+    assert page.locator("h1").inner_text() == "10 February 2022"
+    assert page.locator("html").get_attribute("lang") == "en"
+    shot("english")
+    page.get_by_role("link", name="Русский").click()
+    assert page.locator("h1").inner_text() == "10 февраля 2022 г."
+
+
+def test_every_page_fits_360_pixels(browser, site, seeds):
+    from transcripts.models import Meeting
+
+    meeting = Meeting.objects.get(source_file="000_c5b0e3a29709c268.txt")
+    pages = [
+        "/",
+        "/meetings/",
+        "/meetings/2022/",
+        "/meetings/2022/2/",
+        "/meetings/2022/2/10/",
+        meeting.get_absolute_url(),
+        meeting.get_absolute_url() + "?q=Токаева",
+        "/speakers/",
+        "/speakers/vladimir-putin/",
+        "/search/?q=Казахстан",
+        "/search/?q=Назарбев",
+        "/en/",
+        "/no-such-page/",
+    ]
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="ru-RU")
+    page = context.new_page()
+    too_wide = {}
+    for path in pages:
+        page.goto(site + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 360:
+            too_wide[path] = width
+        page.screenshot(path=f"test-artifacts/mobile{path.replace('/', '_').replace('?', '_')}.png", full_page=True)
+    context.close()
+    assert too_wide == {}
