@@ -207,3 +207,40 @@ def test_command_prints_summary_and_fails_with_status_1(tmp_path, seeds, capsys)
 
     call_command("ingest", str(tmp_path / seeds[0].name))
     assert capsys.readouterr().out.strip() == "1 files: 0 added, 0 updated, 1 unchanged, 0 failed"
+
+
+def test_damaged_utf8_is_rejected_not_read_as_windows_1251(tmp_path, seeds):
+    data = next(p for p in seeds if p.name == PRESS).read_bytes()
+    (tmp_path / "truncated.txt").write_bytes(data[:-3] + b"\xe2\x80")
+    (tmp_path / "stray.txt").write_bytes(data[:500] + b"\xff" + data[501:])
+    report = ingest_paths([tmp_path])
+    assert report.count("failed") == 2 and not Meeting.objects.exists()
+    assert all("invalid UTF-8" in f.reason and f.line for f in report.failures)
+
+
+def test_a_different_document_under_the_same_file_name_is_refused(tmp_path, seeds):
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    shutil.copy(next(p for p in seeds if p.name == NEWS), first / "item.txt")
+    (second / "item.txt").write_text("05-01-2025\n05.01.2025\n\nСовсем другая новость.", encoding="utf-8")
+    ingest_paths([first])
+    report = ingest_paths([second])
+    assert "another document dated 2024-12-23" in report.failures[0].reason
+    assert Meeting.objects.get().date.isoformat() == "2024-12-23"
+
+
+def test_https_and_a_trailing_slash_name_the_same_page(tmp_path, seeds):
+    src = tmp_path / PRESS
+    shutil.copy(next(p for p in seeds if p.name == PRESS), src)
+    ingest_paths([src])
+    before = Meeting.objects.get()
+    src.write_text(
+        src.read_text(encoding="utf-8").replace(
+            "http://kremlin.ru/events/president/news/copy/67749", "https://kremlin.ru/events/president/news/copy/67749/"
+        ),
+        encoding="utf-8",
+    )
+    assert ingest_paths([src]).summary() == "1 files: 0 added, 1 updated, 0 unchanged, 0 failed"
+    after = Meeting.objects.get()
+    assert after.id == before.id and after.source_url.startswith("https://")
+    assert after.updated_at > before.updated_at and after.created_at == before.created_at

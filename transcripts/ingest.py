@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 from psqlextra.types import ConflictAction
 from slugify import slugify
 
@@ -138,6 +140,14 @@ def load_speaker_directory(path: Path | None = None) -> int:
     return added
 
 
+def source_key(url: str, path: Path) -> str:
+    """What identifies a document across re-ingests: its URL without scheme or
+    trailing slash (http/https and a final / are the same page), else its file name."""
+    if url:
+        return re.sub(r"^https?://", "", url).rstrip("/")
+    return f"file:{path.name}"
+
+
 def content_hash(data: bytes) -> str:
     # The parser version is part of the hash, so a better parser re-reads every file.
     return hashlib.sha256(b"parser-v%d\n" % parser.PARSER_VERSION + data).hexdigest()
@@ -181,15 +191,24 @@ def ingest_file(path: Path, resolver: SpeakerResolver, keys_seen: dict[str, Path
     except OSError as exc:
         return FileResult(path, FAILED, reason=f"cannot read: {exc.strerror or exc}")
 
-    key = doc.url or f"file:{path.name}"
+    key = source_key(doc.url, path)
     if key in keys_seen:
         return FileResult(path, FAILED, reason=f"same source as {keys_seen[key]} in this run ({key})")
     keys_seen[key] = path
 
     digest = content_hash(data)
-    existing = Meeting.objects.filter(source_key=key).only("id", "content_hash").first()
+    existing = Meeting.objects.filter(source_key=key).only("id", "content_hash", "date").first()
     if existing and existing.content_hash == digest:
         return FileResult(path, UNCHANGED, meeting_id=existing.id)
+    if existing and not doc.url and existing.date != doc.date:
+        # Without a URL the file name is all that ties a file to its meeting; a
+        # different date means a different document that happens to share the name.
+        return FileResult(
+            path,
+            FAILED,
+            reason=f"another document dated {existing.date} is already stored under the name {path.name!r};"
+            " rename the file",
+        )
     try:
         with transaction.atomic():
             meeting_id = store_document(doc, key=key, digest=digest, source_file=path.name, resolver=resolver)
@@ -215,6 +234,7 @@ def store_document(doc: parser.Document, *, key: str, digest: str, source_file: 
         "content_hash": digest,
         "language": "ru",
         "omitted_after": list(doc.omissions),
+        "updated_at": timezone.now(),  # auto_now does not run inside an upsert
     }
     slug = Meeting.objects.filter(source_key=key).values_list("slug", flat=True).first()
     slug = slug or unique_slug(Meeting, doc.title, prefix=doc.date.isoformat(), max_length=120)

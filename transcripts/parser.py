@@ -156,15 +156,26 @@ def decode(data: bytes, filename: str = "") -> tuple[str, str]:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as exc:
         utf8_error = exc
+    line = data[: utf8_error.start].count(b"\n") + 1
+    # Russian UTF-8 is full of Ð/Ñ lead bytes; a file like that with a few broken
+    # bytes is damaged UTF-8, not windows-1251 (which would turn it into "РџСѓС‚РёРЅ").
+    if len(_UTF8_CYRILLIC.findall(data)) > 20:
+        raise ParseError(
+            f"invalid UTF-8 (byte {utf8_error.start}): the file is damaged or truncated",
+            filename=filename,
+            line=line,
+        )
     text = data.decode("cp1251", errors="replace")
     if "\ufffd" not in text and _looks_russian(text):
         return text, "windows-1251"
-    line = data[: utf8_error.start].count(b"\n") + 1
     raise ParseError(
         "not UTF-8 text (nor clearly windows-1251 Russian); re-save the file as UTF-8",
         filename=filename,
         line=line,
     )
+
+
+_UTF8_CYRILLIC = re.compile(rb"[\xd0\xd1][\x80-\xbf]")
 
 
 def _looks_russian(text: str) -> bool:
