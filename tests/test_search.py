@@ -251,9 +251,20 @@ def test_page_past_the_end_is_404(archive, client):
 
 
 def test_control_characters_are_stripped(archive, client):
-    response = client.get(reverse("search"), {"q": "Каз\x00ахстан\x07"})
-    assert response.status_code == 200
+    data = client.get(reverse("search"), {"q": "Каз\x00ахстан\x07", "format": "json"}).json()
+    assert data["query"] == "Казахстан" and data["total"] == found("Казахстан").total.value > 0
     assert client.get(reverse("search"), {"q": "\x00\x01"}).status_code == 200
+
+
+@pytest.mark.parametrize("slug", ["\x00", "a\x00b", "x" * 500, "../../etc", "'; DROP TABLE x; --"])
+def test_hostile_speaker_values_are_form_errors(archive, client, slug):
+    response = client.get(reverse("search"), {"q": "Казахстан", "speaker": slug, "format": "json"})
+    assert response.status_code == 400 and "speaker" in response.json()["errors"]
+
+
+def test_json_page_past_the_end_is_a_json_404(archive, client):
+    response = client.get(reverse("search"), {"q": "Казахстан", "page": "999", "format": "json"})
+    assert response.status_code == 404 and "page" in response.json()["errors"]
 
 
 def test_json_output(archive, client):
@@ -295,8 +306,19 @@ def test_large_results_are_estimated_from_the_meeting_sample(archive, monkeypatc
     assert [h.utterance.id for h in newest.hits] == [
         u.id for u in Utterance.objects.filter(id__in=every_match).order_by("-meeting_date", "-meeting_id", "-seq")[:20]
     ]
+    last = found("Путин", page=results.num_pages)  # every promised page has hits
+    assert last.hits and len(last.hits) <= 20
     html = client.get(reverse("search"), {"q": "Путин"}).content.decode()
     assert "около" in html and "оценка по выборке" in html
+
+
+def test_an_empty_sample_still_gives_hits_and_facets(archive, monkeypatch):
+    monkeypatch.setattr(search_module, "EXACT_LIMIT", 5)
+    monkeypatch.setattr(search_module, "SAMPLE_MODULI", (10**9,))  # no meeting is in the sample
+    results = found("Путин")
+    assert results.total.estimated and results.total.value == 6
+    assert results.hits and results.speaker_facets and results.year_facets
+    assert found("Путин", page=results.num_pages).hits
 
 
 def test_vectors_follow_edits_to_titles_speakers_and_texts(archive):

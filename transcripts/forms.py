@@ -1,5 +1,7 @@
 """Validation of the search page's parameters: every bad value is a form error."""
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -15,11 +17,22 @@ class SpeakerSlugsField(forms.MultipleChoiceField):
         return True
 
 
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,120}")
+
+
+class CleanCharField(forms.CharField):
+    """Text with NUL and other control characters stripped before validation
+    (Django's CharField would reject a NUL instead)."""
+
+    def to_python(self, value):
+        return clean_text(super().to_python(str(value).replace("\x00", "") if value else value))
+
+
 class SearchForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, strip=True)
+    q = CleanCharField(label=_("Search"), required=False, strip=True)
     speaker = SpeakerSlugsField(label=_("Speaker"), required=False)
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("any kind")), *Meeting.Kind.choices])
-    location = forms.CharField(label=_("Location"), required=False, max_length=255)
+    location = CleanCharField(label=_("Location"), required=False, max_length=255)
     sort = forms.ChoiceField(
         label=_("Sort"),
         required=False,
@@ -35,7 +48,7 @@ class SearchForm(forms.Form):
         self.order_fields(["q", "speaker", "from", "to", "kind", "location", "sort", "page"])
 
     def clean_q(self):
-        text = clean_text(self.cleaned_data["q"])
+        text = self.cleaned_data["q"]
         if len(text) > MAX_QUERY_CHARS:
             raise forms.ValidationError(
                 _("The query is %(length)d characters long; at most %(limit)d are allowed."),
@@ -49,14 +62,12 @@ class SearchForm(forms.Form):
 
     def clean_speaker(self):
         slugs = list(dict.fromkeys(self.cleaned_data["speaker"]))[:20]
-        found = dict(Speaker.objects.filter(slug__in=slugs).values_list("slug", "id"))
+        valid = [s for s in slugs if SLUG.fullmatch(s)]  # no NUL or other junk reaches the query
+        found = dict(Speaker.objects.filter(slug__in=valid).values_list("slug", "id"))
         unknown = [s for s in slugs if s not in found]
         if unknown:
             raise forms.ValidationError(_("Unknown speaker: %(slugs)s"), params={"slugs": ", ".join(unknown)})
         return [found[s] for s in slugs]
-
-    def clean_location(self):
-        return clean_text(self.cleaned_data["location"])
 
     def clean(self):
         data = super().clean()

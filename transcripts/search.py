@@ -288,6 +288,8 @@ def _count_and_facets(cursor, results: SearchResults) -> list[tuple]:
         exact = _matches(cursor, where, params, limit=EXACT_LIMIT + 1)
         if len(exact) <= EXACT_LIMIT:
             rows, scale, estimated = exact, 1, False
+        elif not sample:  # the sample missed them all: the rows just read are better than none
+            rows, scale = exact, 1
     total = round(len(rows) * scale)
     if estimated:
         total = max(total, EXACT_LIMIT + 1)  # at least that many were seen, or the sample says more
@@ -303,7 +305,7 @@ def _count_and_facets(cursor, results: SearchResults) -> list[tuple]:
     request = results.request
     pageable = total
     if request.sort == "relevance" and estimated:
-        pageable = min(total, RANKED_CANDIDATES)
+        pageable = min(total, RANKED_CANDIDATES, len(rows))
         results.ranked_subset = True
     results.num_pages = max(1, -(-pageable // PAGE_SIZE))
     if request.page > results.num_pages:
@@ -341,6 +343,8 @@ def _fetch_hits(cursor, results: SearchResults, candidates: list[tuple]) -> None
             [*params, PAGE_SIZE, offset],
         )
         page = [(row[0], None) for row in cursor.fetchall()]
+        if not page and request.page > 1:  # the estimate promised more pages than there are
+            raise PageOutOfRange(request.page)
     ids = [i for i, _rank in page]
     utterances = Utterance.objects.select_related("meeting", "speaker").in_bulk(ids)
     finder = forms_finder(results.query)
@@ -424,5 +428,5 @@ def suggest(parsed: ParsedQuery, text: str) -> str:
     if not replacements:
         return ""
     for word, better in replacements.items():
-        text = text.replace(word, better)
+        text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", better, text)
     return text

@@ -52,6 +52,8 @@ def search(request):
         try:
             results = search_module.search(form.search_request())
         except search_module.PageOutOfRange:
+            if wants_json:
+                return JsonResponse({"errors": {"page": [{"message": "No such page of results"}]}}, status=404)
             raise Http404("No such page of results") from None
         except QueryError as exc:
             form.add_error("q", str(exc))
