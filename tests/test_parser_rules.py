@@ -132,3 +132,35 @@ def test_meeting_that_opens_talks_is_talks():
         infer_kind("Встреча с Президентом Казахстана", "transcript", ("Начало российско-казахстанских переговоров",))
         == "talks"
     )
+
+
+def test_text_after_an_omission_inside_a_turn_continues_that_speaker_after_the_mark():
+    doc = parse_text(transcript("В.Путин: Первая часть.\n&lt;…&gt;\nВторая часть.\nК.-Ж.Токаев: Ответ."), "t")
+    assert [(u.label, u.text) for u in doc.utterances[1:]] == [
+        ("В.Путин", "Первая часть."),
+        ("В.Путин", "Вторая часть."),
+        ("К.-Ж.Токаев", "Ответ."),
+    ]
+    assert doc.omissions == (2,)  # after the first part
+
+
+def test_a_trailing_section_break_opens_no_empty_section():
+    assert parse_text(transcript("В.Путин: Текст.\n* * *"), "t").sections == ()
+
+
+def test_an_unclosed_quote_does_not_swallow_later_attributions():
+    paragraphs = ["«Начало цитаты без конца.", "Другой абзац.", "«Вторая цитата», — сказал Владимир Путин."]
+    text = "23-12-2024\n23.12.2024\n\n" + "\n\n".join(paragraphs)
+    assert [u.attribution for u in parse_text(text, "n").utterances] == ["", "", "Владимир Путин"]
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("Президент России В.В. Путин провёл встречу. Потом.", "Президент России В.В. Путин провёл встречу"),
+        ("Встреча прошла в г. Астане. Потом.", "Встреча прошла в г. Астане"),
+        ("Инвестиции на 5 млрд. Рублей вложены. Потом.", "Инвестиции на 5 млрд. Рублей вложены"),
+    ],
+)
+def test_derived_titles_do_not_stop_at_abbreviations(text, title):
+    assert derive_title(text) == title

@@ -337,3 +337,12 @@ def test_vectors_follow_edits_to_titles_speakers_and_texts(archive):
     utterance.text = "Совершенно новый текст про аксиоматику."
     utterance.save()
     assert [h.utterance.id for h in found("аксиоматика").hits] == [utterance.id]
+
+
+def test_words_past_the_limit_are_reported_and_exclusions_kept(archive, client):
+    words = " ".join(["Казахстан"] * 16)
+    results = found(f"{words} Россия -Токаев")
+    assert results.query.dropped_words == 1
+    assert all("Токаев" not in h.utterance.text for h in results.hits)
+    html = client.get(reverse("search"), {"q": f"{words} Россия -Токаев"}).content.decode()
+    assert "не искали" in html or "не искалось" in html

@@ -17,11 +17,12 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
-PARSER_VERSION = 1
+PARSER_VERSION = 2  # 2: text after an omission mark inside a turn is its own utterance
 MAX_BYTES = 5 * 1024 * 1024  # the longest kremlin.ru transcripts are well under 1 MB
 TITLE_MAX = 120
+MAX_QUOTE_PARAGRAPHS = 12  # a «quote» left open longer than this is not one quote
 
 # Labels that name a role rather than a person ("Вопрос:" is a journalist).
 ROLE_LABELS = frozenset(
@@ -64,16 +65,6 @@ NEWS_TRAILER = frozenset({"Share Post", "Tags", "Поделиться", "Тег�
 # «…», — сказал российский лидер.   The verb is any word; the rest names the speaker.
 ATTRIBUTION_RE = re.compile(r"[»“\"]\s*,?\s*[—–-]\s*[а-яё]+\s+(?P<who>[^.!?«»]{2,80}?)\s*[.!]?\s*$")
 
-KIND_CHOICES = (
-    "talks",
-    "meeting",
-    "conversation",
-    "press_statements",
-    "phone_call",
-    "briefing",
-    "news_report",
-    "other",
-)
 # First match wins; patterns are matched against the lower-cased title.
 _KIND_PATTERNS = (
     ("press_statements", re.compile(r"заявлени[яей]\w* для (прессы|сми)|пресс-конференц")),
@@ -133,7 +124,6 @@ class Document:
     encoding: str = "utf-8"
     kind: str = "other"
     filename: str = ""
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def turns(self) -> tuple[ParsedUtterance, ...]:
@@ -310,6 +300,7 @@ class _TranscriptBody:
         self.omissions: list[int] = []
         self.items: list[dict] = []  # utterances being built
         self.current: dict | None = None  # the open speaker turn
+        self.resume: dict | None = None  # the turn an omission mark interrupted
         self.expect_heading = False
 
     def feed(self, index: int, line: str) -> None:
@@ -317,11 +308,13 @@ class _TranscriptBody:
             return
         if line == SECTION_BREAK:
             self.sections.append("")
-            self.current = None
+            self.current = self.resume = None
             self.expect_heading = True
             return
         if OMISSION_RE.match(line):
             self.omissions.append(len(self.items))
+            # Text after a gap inside a turn is the same speaker again, after the mark.
+            self.resume, self.current = self.current, None
             return
         match = _label_match(line)
         if self.expect_heading:
@@ -334,6 +327,7 @@ class _TranscriptBody:
             rest = (match.group("rest") or "").strip()
             # Keep the text as written (with its non-breaking spaces), minus the label.
             raw_rest = line[len(line) - len(rest) :] if rest else ""
+            self.resume = None
             self.current = {
                 "line": index + 1,
                 "label": match.group("label"),
@@ -344,10 +338,16 @@ class _TranscriptBody:
             self.items.append(self.current)
         elif self.current is not None:
             self.current["paragraphs"].append(line)
+        elif self.resume is not None:
+            self.current = {**self.resume, "line": index + 1, "paragraphs": [line]}
+            self.items.append(self.current)
         else:
             self.items.append({"line": index + 1, "label": "", "remark": "", "section": section, "paragraphs": [line]})
 
     def finish(self) -> tuple[ParsedUtterance, ...]:
+        # A "* * *" at the very end opens nothing.
+        if self.sections and not self.sections[-1] and all(i["section"] != len(self.sections) - 1 for i in self.items):
+            self.sections.pop()
         out = []
         for seq, item in enumerate(self.items, start=1):
             if not item["paragraphs"]:
@@ -426,18 +426,22 @@ def _quote_attributions(paragraphs: list[str]) -> list[str]:
     """For each paragraph, who a «quote» in it is attributed to ("" if none).
 
     A quote may open in one paragraph and close, with its attribution, in a
-    later one; every paragraph of it gets that attribution.
+    later one (up to MAX_QUOTE_PARAGRAPHS); every paragraph of it gets that
+    attribution. A paragraph that opens a new quote abandons an unclosed one.
     """
     result = [""] * len(paragraphs)
     open_since: int | None = None
+    depth = 0
     for i, text in enumerate(paragraphs):
-        if open_since is None and text.startswith("«"):
-            open_since = i
+        starts_quote = text.startswith("«")
+        if starts_quote and (open_since is None or depth > 0):
+            open_since, depth = i, 0
         if open_since is None:
             continue
-        # Still open while opening guillemets outnumber closing ones.
-        depth = sum(p.count("«") - p.count("»") for p in paragraphs[open_since : i + 1])
-        if depth > 0:
+        depth += text.count("«") - text.count("»")
+        if depth > 0:  # still open: opening guillemets outnumber closing ones
+            if i - open_since >= MAX_QUOTE_PARAGRAPHS:
+                open_since = None
             continue
         match = ATTRIBUTION_RE.search(text)
         if match:
@@ -447,9 +451,18 @@ def _quote_attributions(paragraphs: list[str]) -> list[str]:
     return result
 
 
+# "В.В. Путин", "в г. Астане", "5 млрд. рублей": a full stop that ends no sentence.
+_NOT_SENTENCE_END = re.compile(r"(?:^|[\s(«.])(?:[А-ЯЁA-Z]|г|гг|млн|млрд|тыс|руб|т\.е|т\.к|им|ул|д|см|др|пр)\.$")
+
+
 def derive_title(text: str, limit: int = TITLE_MAX) -> str:
     """A title from the first sentence, cut at a word boundary with an ellipsis."""
-    sentence = re.split(r"(?<=[.!?…])\s+(?=[«\"A-ZА-ЯЁ0-9])", text.strip(), maxsplit=1)[0]
+    text = text.strip()
+    sentence = text
+    for boundary in re.finditer(r"(?<=[.!?…])\s+(?=[«\"A-ZА-ЯЁ0-9])", text):
+        if not _NOT_SENTENCE_END.search(text[: boundary.start()]):
+            sentence = text[: boundary.start()]
+            break
     sentence = sentence.rstrip(" .")
     if len(sentence) <= limit:
         return sentence

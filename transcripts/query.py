@@ -43,10 +43,6 @@ class Term:
     words: tuple[str, ...]  # one word, or a phrase
     negated: bool = False
 
-    @property
-    def is_phrase(self) -> bool:
-        return len(self.words) > 1
-
 
 @dataclass(frozen=True)
 class ParsedQuery:
@@ -84,11 +80,13 @@ def parse_query(text: str) -> ParsedQuery:
             words = _WORD.findall(raw)
         if not words:
             continue
-        if budget <= 0:
-            dropped += len(words)
-            continue
-        words = words[:budget]
-        budget -= len(words)
+        if not negated:  # exclusions are always kept: dropping one would widen the results
+            if budget <= 0:
+                dropped += len(words)
+                continue
+            dropped += max(0, len(words) - budget)
+            words = words[:budget]
+            budget -= len(words)
         if len(words) > 1 and not match.group("quote"):
             # "А.Репик" or "10-летие" typed as one token: each part is a word.
             terms.extend(Term((w,), negated) for w in words)

@@ -2,7 +2,7 @@
 
 Counting or faceting 300,000 matches means visiting 300,000 rows. Instead, search
 counts the matches in this 2% cluster sample through its small index and scales
-by 50 whenever a query matches too many to count exactly (transcripts/search.py).
+them up whenever a query matches too many to count exactly (transcripts/search.py).
 """
 
 from django.db import migrations
