@@ -58,27 +58,27 @@ def test_archive_index_lists_years_with_counts(client, archive):
 def test_year_page_has_twelve_month_calendars_and_skips_empty_years(client, archive):
     html = get(client, "/meetings/2022/")
     assert html.count('<table class="calendar">') == 12
-    assert '<a href="/meetings/2022/2/">Февраль</a> <span class="count">(2)' in html
-    assert 'href="/meetings/2022/2/10/"' in html and 'href="/meetings/2022/5/16/"' in html
+    assert '<a href="/meetings/2022/02/">Февраль</a> <span class="count">(2)' in html
+    assert 'href="/meetings/2022/02/10/"' in html and 'href="/meetings/2022/05/16/"' in html
     assert 'rel="prev" href="/meetings/2017/"' in html and 'rel="next" href="/meetings/2024/"' in html
 
 
 def test_month_page_lists_its_meetings_in_time_order(client, archive):
-    html = get(client, "/meetings/2022/2/")
+    html = get(client, "/meetings/2022/02/")
     assert html.index("17:45") < html.index("18:15")
-    assert 'rel="prev" href="/meetings/2017/12/"' in html and 'rel="next" href="/meetings/2022/5/"' in html
+    assert 'rel="prev" href="/meetings/2017/12/"' in html and 'rel="next" href="/meetings/2022/05/"' in html
     assert title_of(html).startswith("Февраль 2022")
 
 
 def test_day_page_shows_both_meetings_of_10_february_2022(client, archive):
-    html = get(client, "/meetings/2022/2/10/")
+    html = get(client, "/meetings/2022/02/10/")
     talks, press = Meeting.objects.get(source_file=TALKS), Meeting.objects.get(source_file=PRESS)
     assert html.index(talks.get_absolute_url()) < html.index(press.get_absolute_url())
     assert "<h1>10 февраля 2022 г.</h1>" in html
-    assert 'rel="next" href="/meetings/2022/5/16/"' in html
+    assert 'rel="next" href="/meetings/2022/05/16/"' in html
 
 
-@pytest.mark.parametrize("url", ["/meetings/2022/13/", "/meetings/2022/2/30/", "/meetings/0/", "/meetings/99999/"])
+@pytest.mark.parametrize("url", ["/meetings/2022/13/", "/meetings/2022/02/30/", "/meetings/0/", "/meetings/99999/"])
 def test_impossible_dates_are_404(client, archive, url):
     html = get(client, url, status=404)
     assert 'class="site-header"' in html and "Страница не найдена" in html
@@ -88,8 +88,8 @@ def test_impossible_dates_are_404(client, archive, url):
     ("url", "message"),
     [
         ("/meetings/2020/", "в этом году"),
-        ("/meetings/2022/3/", "в этом месяце"),
-        ("/meetings/2022/2/11/", "в этот день"),
+        ("/meetings/2022/03/", "в этом месяце"),
+        ("/meetings/2022/02/11/", "в этот день"),
     ],
 )
 def test_valid_empty_periods_show_a_friendly_empty_state(client, archive, url, message):
@@ -152,11 +152,11 @@ def test_speaker_page(client, archive):
 
 
 def test_english_pages_and_language_switch(client, archive):
-    html = get(client, "/en/meetings/2022/2/10/")
+    html = get(client, "/en/meetings/2022/02/10/")
     assert '<html lang="en">' in html and "<h1>10 February 2022</h1>" in html
-    assert '<a href="/meetings/2022/2/10/" lang="ru" hreflang="ru">Русский</a>' in html
-    russian = get(client, "/meetings/2022/2/10/")
-    assert '<a href="/en/meetings/2022/2/10/" lang="en" hreflang="en">English</a>' in russian
+    assert '<a href="/meetings/2022/02/10/" lang="ru" hreflang="ru">Русский</a>' in html
+    russian = get(client, "/meetings/2022/02/10/")
+    assert '<a href="/en/meetings/2022/02/10/" lang="en" hreflang="en">English</a>' in russian
     assert "Meetings" in get(client, "/en/") and "Встречи" in get(client, "/")
 
 

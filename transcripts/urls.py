@@ -1,14 +1,29 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import search_views, views
+
+
+class TwoDigits:
+    """Months and days as 01–31 in addresses; 1–31 are accepted too."""
+
+    regex = "[0-9]{1,2}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return f"{int(value):02d}"
+
+
+register_converter(TwoDigits, "dd")
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", search_views.search, name="search"),
     path("meetings/", views.archive_index, name="archive"),
     path("meetings/<int:year>/", views.archive_year, name="archive-year"),
-    path("meetings/<int:year>/<int:month>/", views.archive_month, name="archive-month"),
-    path("meetings/<int:year>/<int:month>/<int:day>/", views.archive_day, name="archive-day"),
+    path("meetings/<int:year>/<dd:month>/", views.archive_month, name="archive-month"),
+    path("meetings/<int:year>/<dd:month>/<dd:day>/", views.archive_day, name="archive-day"),
     path("meeting/<slug:slug>/", views.meeting_detail, name="meeting"),
     path("meeting/<slug:slug>.txt", views.meeting_text, name="meeting-text"),
     path("meeting/<slug:slug>.json", views.meeting_json, name="meeting-json"),
