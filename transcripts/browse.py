@@ -28,9 +28,13 @@ def in_order(meetings):
     return meetings.order_by("date", F("start").asc(nulls_last=True), "id")
 
 
+def count_per_year(queryset, date_field: str) -> list[tuple[int, int]]:
+    rows = queryset.annotate(year=ExtractYear(date_field)).values("year").annotate(n=Count("id"))
+    return sorted((r["year"], r["n"]) for r in rows if r["year"])
+
+
 def meetings_per_year() -> list[tuple[int, int]]:
-    rows = published_meetings().annotate(year=ExtractYear("date")).values("year").annotate(n=Count("id"))
-    return sorted((r["year"], r["n"]) for r in rows)
+    return count_per_year(published_meetings(), "date")
 
 
 def meetings_per_month(year: int) -> dict[int, int]:
@@ -129,11 +133,4 @@ def speakers_with_counts(kind: str):
 
 
 def speaker_activity(speaker: Speaker) -> list[tuple[int, int]]:
-    rows = (
-        published_utterances()
-        .filter(speaker=speaker)
-        .annotate(year=ExtractYear("meeting_date"))
-        .values("year")
-        .annotate(n=Count("id"))
-    )
-    return sorted((r["year"], r["n"]) for r in rows if r["year"])
+    return count_per_year(published_utterances().filter(speaker=speaker), "meeting_date")
