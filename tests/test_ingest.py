@@ -173,10 +173,10 @@ def test_a_failure_while_storing_leaves_nothing_behind(tmp_path, monkeypatch):
     )
     real = ingest_module._upsert_children
 
-    def failing(model, *args):
+    def failing(model, *args, **kwargs):
         if model is Utterance:
             raise DatabaseError("disk full")
-        return real(model, *args)
+        return real(model, *args, **kwargs)
 
     monkeypatch.setattr(ingest_module, "_upsert_children", failing)
     report = ingest_paths([tmp_path])

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from psqlextra.types import ConflictAction
 from slugify import slugify
@@ -37,6 +38,7 @@ class FileResult:
     meeting_id: int | None = None
     reason: str = ""
     line: int | None = None
+    conflicts: list = field(default_factory=list)  # Conflict: an editor's version kept
 
     def describe(self) -> str:
         where = str(self.path) + (f":{self.line}" if self.line else "")
@@ -211,14 +213,19 @@ def ingest_file(path: Path, resolver: SpeakerResolver, keys_seen: dict[str, Path
         )
     try:
         with transaction.atomic():
-            meeting_id = store_document(doc, key=key, digest=digest, source_file=path.name, resolver=resolver)
+            meeting_id, conflicts = store_document(
+                doc, key=key, digest=digest, source_file=path.name, resolver=resolver
+            )
     except DatabaseError as exc:
         return FileResult(path, FAILED, reason=f"database error, nothing stored: {exc}".strip())
-    return FileResult(path, UPDATED if existing else ADDED, meeting_id=meeting_id)
+    return FileResult(path, UPDATED if existing else ADDED, meeting_id=meeting_id, conflicts=conflicts)
 
 
-def store_document(doc: parser.Document, *, key: str, digest: str, source_file: str, resolver: SpeakerResolver) -> int:
-    """Write one parsed document; call inside a transaction."""
+def store_document(
+    doc: parser.Document, *, key: str, digest: str, source_file: str, resolver: SpeakerResolver
+) -> tuple[int, list]:
+    """Write one parsed document, keeping editors' work; call inside a transaction.
+    Returns the meeting id and the conflicts between editors' versions and the file."""
     start = dt.datetime.combine(doc.date, doc.time, tzinfo=MOSCOW) if doc.time else None
     values = {
         "title": doc.title,
@@ -236,11 +243,14 @@ def store_document(doc: parser.Document, *, key: str, digest: str, source_file: 
         "omitted_after": list(doc.omissions),
         "updated_at": timezone.now(),  # auto_now does not run inside an upsert
     }
-    slug = Meeting.objects.filter(source_key=key).values_list("slug", flat=True).first()
-    slug = slug or unique_slug(Meeting, doc.title, prefix=doc.date.isoformat(), max_length=120)
-    # On conflict everything but the slug (a permalink) and created_at is refreshed.
+    stored = Meeting.objects.filter(source_key=key).values("slug", "curated_fields").first() or {}
+    slug = stored.get("slug") or unique_slug(Meeting, doc.title, prefix=doc.date.isoformat(), max_length=120)
+    # On conflict everything is refreshed but the slug (a permalink), created_at,
+    # and the fields an editor changed.
+    curated = set(stored.get("curated_fields") or ())
+    refreshed = {field: value for field, value in values.items() if field not in curated}
     meeting_id = (
-        Meeting.objects.on_conflict(["source_key"], ConflictAction.UPDATE, update_values=values)
+        Meeting.objects.on_conflict(["source_key"], ConflictAction.UPDATE, update_values=refreshed)
         .insert_and_get(source_key=key, slug=slug, **values)
         .id
     )
@@ -251,33 +261,71 @@ def store_document(doc: parser.Document, *, key: str, digest: str, source_file: 
         "position",
         [{"meeting_id": meeting_id, "position": i, "heading": h} for i, h in enumerate(doc.sections)],
     )
-    rows = []
+    edited = {
+        u["seq"]: u
+        for u in Utterance.objects.filter(meeting_id=meeting_id)
+        .filter(Q(text_curated=True) | Q(speaker_curated=True))
+        .values("seq", "text", "speaker_id", "text_curated", "speaker_curated", "source_hash")
+    }
+    rows, conflicts = [], []
     for u in doc.utterances:
         if u.label:
             speaker_id, label = resolver.for_label(u.label), u.label
         else:
             speaker_id = resolver.for_attribution(u.attribution)
             label = u.attribution if speaker_id else ""
-        rows.append(
-            {
-                "meeting_id": meeting_id,
-                "seq": u.seq,
-                "speaker_id": speaker_id,
-                "label": label,
-                "remark": u.remark,
-                "section_id": None if u.section is None else section_ids[u.section],
-                "text": u.text,
-                "source_line": u.line,
-            }
-        )
-    _upsert_children(Utterance, meeting_id, "seq", rows)
-    return meeting_id
+        row = {
+            "meeting_id": meeting_id,
+            "seq": u.seq,
+            "speaker_id": speaker_id,
+            "label": label,
+            "remark": u.remark,
+            "section_id": None if u.section is None else section_ids[u.section],
+            "text": u.text,
+            "source_line": u.line,
+            "source_hash": text_hash(u.text),
+        }
+        mine = edited.pop(u.seq, None)
+        if mine and mine["text_curated"]:
+            row["text"] = mine["text"]  # the editor's version stays
+            if mine["source_hash"] != row["source_hash"]:
+                conflicts.append(Conflict(meeting_id, u.seq, label, u.text))
+        if mine and mine["speaker_curated"]:
+            row["speaker_id"] = mine["speaker_id"]
+        rows.append(row)
+    # Edited utterances the file no longer has are kept (and reported), not deleted.
+    for seq in edited:
+        conflicts.append(Conflict(meeting_id, seq, "", ""))
+    _upsert_children(Utterance, meeting_id, "seq", rows, keep_extra=list(edited))
+    return meeting_id, conflicts
 
 
-def _upsert_children(model, meeting_id: int, order_field: str, rows: list[dict]) -> dict[int, int]:
-    """Upsert a meeting's ordered children in place (ids stay stable); drop the rest.
-    Returns {position: id}."""
-    keep = [row[order_field] for row in rows]
+def text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """An editor's version of an utterance that the file now disagrees with."""
+
+    meeting_id: int
+    seq: int
+    label: str
+    file_text: str  # "" when the file no longer has this utterance
+
+    def describe(self) -> str:
+        meeting = Meeting.objects.only("title").get(id=self.meeting_id)
+        where = f"«{meeting.title}», utterance #{self.seq}" + (f" ({self.label})" if self.label else "")
+        if not self.file_text:
+            return f"{where} was edited and is no longer in the file; the editor's version is kept"
+        quoted = self.file_text if len(self.file_text) <= 300 else self.file_text[:300] + "…"
+        return f"{where} was edited; kept the editor's version. The file now says: «{quoted}»"
+
+
+def _upsert_children(model, meeting_id: int, order_field: str, rows: list[dict], keep_extra=()) -> dict[int, int]:
+    """Upsert a meeting's ordered children in place (ids stay stable); drop the rest
+    but `keep_extra`. Returns {position: id}."""
+    keep = [row[order_field] for row in rows] + list(keep_extra)
     model.objects.filter(meeting_id=meeting_id).exclude(**{f"{order_field}__in": keep}).delete()
     if not rows:
         return {}

@@ -95,6 +95,8 @@ class Meeting(PostgresModel):
     is_published = models.BooleanField(_("published"), default=True)
     # Each entry: how many utterances precede an "<…>" omission mark.
     omitted_after = ArrayField(models.PositiveIntegerField(), default=list, blank=True)
+    # Fields an editor changed in the admin: re-ingest leaves them as the editor left them.
+    curated_fields = ArrayField(models.CharField(max_length=40), default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -139,6 +141,11 @@ class Utterance(PostgresModel):
     section = models.ForeignKey(Section, on_delete=models.SET_NULL, null=True, blank=True, related_name="utterances")
     text = models.TextField(_("text"), help_text=_("Paragraphs are separated by a blank line."))
     source_line = models.PositiveIntegerField(null=True, blank=True)
+    # Editor's work that re-ingest must keep, and a hash of the text as the file
+    # last had it, so a later change in the file is reported as a conflict once.
+    text_curated = models.BooleanField(_("text edited by an editor"), default=False)
+    speaker_curated = models.BooleanField(_("speaker set by an editor"), default=False)
+    source_hash = models.CharField(max_length=40, blank=True, editable=False)
     # Kept current by database triggers (migration 0002), never written by Python:
     # speaker name and label (weight A), meeting title (B), text (D); and the
     # meeting's date and published flag, so searches filter and sort without a join.

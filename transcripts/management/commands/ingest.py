@@ -28,6 +28,8 @@ class Command(BaseCommand):
                 bar.write(f"FAILED {result.describe()}", file=sys.stderr)
             elif verbosity >= 2:
                 bar.write(f"{result.status:9} {result.path}")
+            for conflict in result.conflicts:
+                bar.write(f"CONFLICT {result.path}: {conflict.describe()}", file=sys.stderr)
 
         with bar:
             report = ingest_files(files, on_file=on_file, earlier=missing)
