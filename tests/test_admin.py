@@ -1,0 +1,250 @@
+"""Curation in the admin: edits, publishing, merges, labels, history, access, and re-ingest."""
+
+import datetime as dt
+import shutil
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Group, User
+from django.forms import SplitDateTimeWidget
+from django.urls import reverse
+from django.utils import timezone
+
+from transcripts.ingest import ingest_paths
+from transcripts.models import Meeting, Speaker, SpeakerAlias, Utterance
+from transcripts.search import SearchRequest, search
+
+pytestmark = pytest.mark.django_db
+
+PRESS = "000_c5b0e3a29709c268.txt"
+
+
+@pytest.fixture
+def archive(seeds, tmp_path):
+    for seed in seeds:
+        shutil.copy(seed, tmp_path / seed.name)
+    (tmp_path / "repik.txt").write_text(
+        "\nВстреча с главой «Деловой России»\n\n\n2025-05-06 14:10:00\n\nМосква, Кремль\n\nЛид.\n"
+        "В.Путин: Добрый день.\nА.Репик: Спасибо за приглашение, Владимир Владимирович.\n\n\n\nhttp://example.org/repik",
+        encoding="utf-8",
+    )
+    assert not ingest_paths([tmp_path]).failures
+    return tmp_path
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(User.objects.create_superuser("chief", "chief@example.org", "a-long-pass-phrase"))
+    return client
+
+
+@pytest.fixture
+def editor_client(client):
+    editor = User.objects.create_user("editor", password="another-long-pass-phrase", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editors"))
+    client.force_login(editor)
+    return client
+
+
+def form_data(response) -> dict:
+    """The POST an admin change form would send back unchanged (main form and inlines)."""
+    data = {}
+
+    def add(form, name):
+        field, value = form.fields[name], form[name].value()
+        key = form.add_prefix(name)
+        if isinstance(field.widget, SplitDateTimeWidget):
+            value = timezone.localtime(value) if isinstance(value, dt.datetime) else None
+            data[f"{key}_0"], data[f"{key}_1"] = (
+                (value.strftime("%Y-%m-%d"), value.strftime("%H:%M:%S")) if value else ("", "")
+            )
+        elif isinstance(value, bool):
+            if value:
+                data[key] = "on"
+        elif value is not None:
+            data[key] = value
+
+    main = response.context["adminform"].form
+    for name in main.fields:
+        add(main, name)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        for name in formset.management_form.fields:
+            data[formset.management_form.add_prefix(name)] = formset.management_form[name].value()
+        for form in formset.forms:
+            for name in form.fields:
+                add(form, name)
+    return data
+
+
+def change_url(obj):
+    return reverse(f"admin:transcripts_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+def hits(q):
+    return {h.utterance.id for h in search(SearchRequest(q=q)).hits}
+
+
+def test_meeting_list_has_counts_filters_and_search(admin_client, archive):
+    url = reverse("admin:transcripts_meeting_changelist")
+    html = admin_client.get(url, {"q": "Назарбаевым"}).content.decode()
+    assert "Встреча с\u00a0Президентом Казахстана Нурсултаном Назарбаевым" in html
+    assert "Заявления для прессы" not in html
+    assert admin_client.get(url, {"kind": "talks", "year": "2022", "is_published__exact": "1"}).status_code == 200
+    assert admin_client.get(url, {"date__year": "2022"}).status_code == 200  # the date hierarchy
+
+
+def test_editing_a_meeting_is_curated_searchable_and_in_its_history(admin_client, archive):
+    meeting = Meeting.objects.get(source_file=PRESS)
+    data = form_data(admin_client.get(change_url(meeting)))
+    data.update(title="Совместные заявления в Кремле", kind="briefing")
+    response = admin_client.post(change_url(meeting), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    meeting.refresh_from_db()
+    assert meeting.title == "Совместные заявления в Кремле" and meeting.kind == "briefing"
+    assert sorted(meeting.curated_fields) == ["kind", "title"]
+    assert (
+        hits("Совместные заявления")
+        and "Совместные заявления" in admin_client.get(meeting.get_absolute_url()).content.decode()
+    )
+    history = admin_client.get(reverse("admin:transcripts_meeting_history", args=[meeting.pk])).content.decode()
+    assert "chief" in history and "заголовок" in history.lower()  # "Изменено Заголовок и Тип."
+
+
+def test_editing_statements_inline_marks_them_curated(admin_client, archive):
+    meeting = Meeting.objects.get(source_file=PRESS)
+    data = form_data(admin_client.get(change_url(meeting)))
+    text_key = next(
+        k for k, v in data.items() if k.endswith("-text") and str(v).startswith("Уважаемый господин Президент")
+    )
+    data[text_key] = "Уважаемый господин Президент! [исправлено редактором]"
+    speaker_key = text_key.replace("-text", "-speaker")
+    tokayev = Speaker.objects.get(slug="kassym-jomart-tokayev")
+    data[speaker_key] = str(tokayev.pk)
+    assert admin_client.post(change_url(meeting), data).status_code == 302
+    edited = meeting.utterances.get(seq=2)
+    assert edited.text_curated and edited.speaker_curated and edited.speaker == tokayev
+    assert edited.id in hits("исправлено редактором")
+    untouched = meeting.utterances.get(seq=3)
+    assert not untouched.text_curated and not untouched.speaker_curated
+
+
+def test_reingest_keeps_the_editors_work_and_reports_the_conflict(admin_client, archive):
+    meeting = Meeting.objects.get(source_file=PRESS)
+    data = form_data(admin_client.get(change_url(meeting)))
+    data["title"] = "Заголовок редактора"
+    text_key = next(
+        k for k, v in data.items() if k.endswith("-text") and str(v).startswith("Уважаемый господин Президент")
+    )
+    data[text_key] = "Текст редактора."
+    nazarbayev = Speaker.objects.get(slug="nursultan-nazarbayev")
+    data[text_key.replace("-text", "-speaker")] = str(nazarbayev.pk)
+    assert admin_client.post(change_url(meeting), data).status_code == 302
+
+    source = archive / PRESS
+    text = source.read_text(encoding="utf-8")
+    text = text.replace("Заявления для прессы", "Новые заявления для прессы")  # the title changes in the file
+    text = text.replace("Уважаемый господин Президент!", "Уважаемый господин Президент Токаев!")
+    text = text.replace("Благодарю вас за\u00a0внимание.", "Благодарю за внимание.")
+    source.write_text(text, encoding="utf-8")
+    report = ingest_paths([source])
+    assert report.summary() == "1 files: 0 added, 1 updated, 0 unchanged, 0 failed"
+    meeting.refresh_from_db()
+    assert meeting.title == "Заголовок редактора"  # curated title kept
+    edited = meeting.utterances.get(seq=2)
+    assert edited.text == "Текст редактора." and edited.speaker == nazarbayev  # kept
+    (conflict,) = report.results[0].conflicts
+    assert conflict.seq == 2 and "Уважаемый господин Президент Токаев!" in conflict.describe()
+    assert "Заголовок редактора" in conflict.describe()
+    # Reported once: the same file again brings no new conflict.
+    source.write_text(text + "\n", encoding="utf-8")
+    assert ingest_paths([source]).results[0].conflicts == []
+
+
+def test_publish_and_unpublish(admin_client, client, archive):
+    meeting = Meeting.objects.get(source_file=PRESS)
+    url = reverse("admin:transcripts_meeting_changelist")
+    admin_client.post(url, {"action": "unpublish", "_selected_action": [meeting.pk]})
+    meeting.refresh_from_db()
+    assert not meeting.is_published
+    assert admin_client.get(meeting.get_absolute_url()).status_code == 404
+    assert not hits("консультаций")
+    admin_client.post(url, {"action": "publish", "_selected_action": [meeting.pk]})
+    assert hits("консультаций")
+    assert LogEntry.objects.filter(object_id=str(meeting.pk), change_message="Unpublished").exists()
+
+
+def test_merge_speakers_after_a_confirmation_page(admin_client, archive):
+    duplicate = Speaker.objects.get(name="А.Репик")
+    assert duplicate.needs_review
+    target = Speaker.objects.create(
+        name="Алексей Евгеньевич Репик", slug="aleksei-repik", role="председатель «Деловой России»"
+    )
+    url = reverse("admin:transcripts_speaker_changelist")
+    confirm = admin_client.post(url, {"action": "merge_into", "_selected_action": [duplicate.pk, target.pk]})
+    assert confirm.status_code == 200 and "Алексей Евгеньевич Репик" in confirm.content.decode()
+    assert Speaker.objects.filter(pk=duplicate.pk).exists()  # nothing happened yet
+    done = admin_client.post(
+        url,
+        {"action": "merge_into", "_selected_action": [duplicate.pk, target.pk], "confirm": "1", "target": target.pk},
+    )
+    assert done.status_code == 302
+    assert not Speaker.objects.filter(pk=duplicate.pk).exists()
+    assert target.utterances.count() == 1 and list(target.aliases.values_list("name", flat=True)) == ["А.Репик"]
+    assert target.utterances.get().id in hits("Алексей Евгеньевич")
+    history = admin_client.get(reverse("admin:transcripts_speaker_history", args=[target.pk])).content.decode()
+    assert "Merged «А.Репик»" in history
+    # The next ingest resolves the label to the merged speaker.
+    assert ingest_paths([archive]).count("failed") == 0
+    assert Utterance.objects.get(label="А.Репик").speaker == target
+
+
+def test_reassign_a_label_in_one_step(admin_client, archive):
+    target = Speaker.objects.create(name="Алексей Репик", slug="repik")
+    url = reverse("admin:reassign-label")
+    assert "А.Репик (1)" in admin_client.get(url).content.decode()
+    assert admin_client.post(url, {"label": "А.Репик", "speaker": target.pk}).status_code == 302
+    utterance = Utterance.objects.get(label="А.Репик")
+    assert utterance.speaker == target and utterance.speaker_curated
+    assert SpeakerAlias.objects.get(name="А.Репик").speaker == target
+    (archive / "repik.txt").write_text((archive / "repik.txt").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    ingest_paths([archive / "repik.txt"])
+    assert Utterance.objects.get(label="А.Репик").speaker == target
+
+
+def test_needs_review_queue(admin_client, archive):
+    html = admin_client.get(
+        reverse("admin:transcripts_speaker_changelist"), {"needs_review__exact": "1"}
+    ).content.decode()
+    assert "А.Репик" in html and "Владимир Владимирович Путин" not in html
+
+
+def test_editors_curate_but_do_not_manage_users(editor_client, archive):
+    assert editor_client.get(reverse("admin:transcripts_meeting_changelist")).status_code == 200
+    meeting = Meeting.objects.get(source_file=PRESS)
+    assert editor_client.get(change_url(meeting)).status_code == 200
+    assert editor_client.get(reverse("admin:auth_user_changelist")).status_code == 403
+    assert editor_client.get(reverse("admin:auth_group_changelist")).status_code == 403
+
+
+def test_anonymous_users_are_sent_to_login(client, archive):
+    response = client.get(reverse("admin:transcripts_meeting_changelist"))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert client.get(reverse("admin:reassign-label")).status_code == 302
+
+
+def test_repeated_failed_logins_are_locked(client):
+    User.objects.create_superuser("chief", "chief@example.org", "a-long-pass-phrase")
+    for _ in range(5):
+        client.post(reverse("admin:login"), {"username": "chief", "password": "wrong"})
+    locked = client.post(reverse("admin:login"), {"username": "chief", "password": "a-long-pass-phrase"})
+    assert locked.status_code == 429
+
+
+def test_weak_passwords_are_refused():
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    for weak in ["12345678", "password", "chief"]:
+        with pytest.raises(ValidationError):
+            validate_password(weak, User(username="chief"))

@@ -1,0 +1,257 @@
+"""The editors' tool: curate meetings, speakers and labels in Django's admin.
+
+What an editor changes is remembered (Meeting.curated_fields, Utterance.text_curated
+and speaker_curated) so that no later ingest undoes it; every change lands in
+Django's admin log, which the admin shows as each object's history.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.db import transaction
+from django.db.models import Count
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .models import Meeting, Speaker, SpeakerAlias, Utterance, normalize_name
+
+# What an editor may change on a meeting, and what ingest would otherwise refresh.
+CURATABLE = ("title", "kind", "location", "start", "date", "lead", "source_url")
+
+
+def log_change(request, obj, message: str) -> None:
+    LogEntry.objects.log_actions(
+        user_id=request.user.pk,
+        queryset=[obj],
+        action_flag=CHANGE,
+        change_message=message,
+        single_object=True,
+    )
+
+
+class UtteranceInline(admin.StackedInline):
+    model = Utterance
+    fields = ("seq", "speaker", "label", "remark", "text", "text_curated", "speaker_curated")
+    readonly_fields = ("seq", "label", "text_curated", "speaker_curated")
+    autocomplete_fields = ("speaker",)
+    ordering = ("seq",)
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+
+class YearFilter(admin.SimpleListFilter):
+    title = _("year")
+    parameter_name = "year"
+
+    def lookups(self, request, model_admin):
+        years = Meeting.objects.dates("date", "year", order="DESC")
+        return [(d.year, d.year) for d in years]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(date__year=self.value()) if self.value() else queryset
+
+
+@admin.register(Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    list_display = ("title", "date", "kind", "location", "utterance_count", "is_published")
+    list_filter = ("kind", YearFilter, "is_published", "title_derived")
+    search_fields = ("title", "lead")
+    date_hierarchy = "date"
+    fields = (*CURATABLE, "is_published", "slug", "source_file", "layout", "curated_fields", "updated_at")
+    readonly_fields = ("slug", "source_file", "layout", "curated_fields", "updated_at")
+    inlines = [UtteranceInline]
+    actions = ["publish", "unpublish"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(utterance_count=Count("utterances"))
+
+    @admin.display(description=_("statements"), ordering="utterance_count")
+    def utterance_count(self, meeting):
+        return meeting.utterance_count
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            edited = [f for f in form.changed_data if f in CURATABLE]
+            obj.curated_fields = sorted(set(obj.curated_fields) | set(edited))
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        for inline_form in formset.forms:
+            utterance = inline_form.instance
+            if "text" in inline_form.changed_data:
+                utterance.text_curated = True
+            if "speaker" in inline_form.changed_data:
+                utterance.speaker_curated = True
+        super().save_formset(request, form, formset, change)
+
+    def _set_published(self, request, queryset, published: bool):
+        for meeting in queryset:
+            meeting.is_published = published  # save() so triggers refresh search at once
+            meeting.save(update_fields=["is_published", "updated_at"])
+            log_change(request, meeting, "Published" if published else "Unpublished")
+        count = queryset.count()
+        message = (
+            ngettext("%d meeting published.", "%d meetings published.", count)
+            if published
+            else ngettext("%d meeting unpublished.", "%d meetings unpublished.", count)
+        )
+        self.message_user(request, message % count, messages.SUCCESS)
+
+    @admin.action(description=_("Publish the selected meetings"), permissions=["change"])
+    def publish(self, request, queryset):
+        self._set_published(request, queryset, True)
+
+    @admin.action(description=_("Unpublish the selected meetings"), permissions=["change"])
+    def unpublish(self, request, queryset):
+        self._set_published(request, queryset, False)
+
+
+class AliasInline(admin.TabularInline):
+    model = SpeakerAlias
+    fields = ("name",)
+    extra = 1
+
+
+class MergeForm(forms.Form):
+    target = forms.ModelChoiceField(queryset=Speaker.objects.none(), label=_("Merge into"))
+
+
+@admin.register(Speaker)
+class SpeakerAdmin(admin.ModelAdmin):
+    list_display = ("name", "short_label", "role", "country", "kind", "needs_review", "utterance_count")
+    list_filter = ("needs_review", "kind", "country")
+    search_fields = ("name", "short_label", "aliases__name")
+    fields = ("name", "short_label", "role", "country", "slug", "kind", "needs_review")
+    inlines = [AliasInline]
+    actions = ["merge_into"]
+    change_list_template = "admin/transcripts/speaker_change_list.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(utterance_count=Count("utterances"))
+
+    @admin.display(description=_("statements"), ordering="utterance_count")
+    def utterance_count(self, speaker):
+        return speaker.utterance_count
+
+    def get_urls(self):
+        urls = [path("reassign-label/", self.admin_site.admin_view(self.reassign_label), name="reassign-label")]
+        return urls + super().get_urls()
+
+    @admin.action(description=_("Merge the selected speakers into one…"), permissions=["change"])
+    def merge_into(self, request, queryset):
+        """Confirmation page first; on confirm, move utterances and aliases, delete the rest."""
+        form = MergeForm(request.POST if "confirm" in request.POST else None)
+        form.fields["target"].queryset = queryset
+        if "confirm" in request.POST and form.is_valid():
+            target = form.cleaned_data["target"]
+            merged = merge_speakers(request, target, queryset.exclude(pk=target.pk))
+            self.message_user(request, _("Merged %(names)s into %(target)s.") % {"names": merged, "target": target})
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Merge speakers"),
+            "speakers": queryset.annotate(n=Count("utterances")),
+            "form": form,
+            "opts": self.model._meta,
+            "action_name": "merge_into",
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        }
+        return TemplateResponse(request, "admin/transcripts/merge_speakers.html", context)
+
+    def reassign_label(self, request):
+        """Give every utterance with one label (as written in the sources) to one speaker."""
+        if not self.has_change_permission(request):
+            return redirect("admin:login")
+        form = ReassignLabelForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            label, target = form.cleaned_data["label"], form.cleaned_data["speaker"]
+            count = reassign_label(request, label, target)
+            self.message_user(
+                request,
+                _("%(count)d statements labelled %(label)s now belong to %(target)s.")
+                % {"count": count, "label": label, "target": target},
+            )
+            return redirect(reverse("admin:transcripts_speaker_change", args=[target.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reassign a label"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/transcripts/reassign_label.html", context)
+
+
+class ReassignLabelForm(forms.Form):
+    label = forms.ChoiceField(label=_("Label as written"))
+    speaker = forms.ModelChoiceField(queryset=Speaker.objects.order_by("name"), label=_("Speaker"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = Utterance.objects.exclude(label="").values("label").annotate(n=Count("id")).order_by("label")
+        self.fields["label"].choices = [(r["label"], f"{r['label']} ({r['n']})") for r in labels]
+
+
+@transaction.atomic
+def merge_speakers(request, target: Speaker, duplicates) -> str:
+    names = []
+    for duplicate in duplicates:
+        moved = Utterance.objects.filter(speaker=duplicate).update(speaker=target, speaker_curated=True)
+        aliases = list(duplicate.aliases.values_list("name", flat=True))
+        duplicate.aliases.update(speaker=target)
+        log_change(
+            request,
+            target,
+            f"Merged «{duplicate.name}» into this speaker: {moved} statements, aliases {', '.join(aliases) or '—'}",
+        )
+        names.append(duplicate.name)
+        duplicate.delete()
+    return ", ".join(names)  # the update() above refreshed the moved statements' search vectors
+
+
+@transaction.atomic
+def reassign_label(request, label: str, target: Speaker) -> int:
+    utterances = Utterance.objects.filter(label=label)
+    previous = set(utterances.exclude(speaker=target).values_list("speaker__name", flat=True))
+    count = utterances.update(speaker=target, speaker_curated=True)
+    # The alias moves too, so the next ingest gives this label to the same speaker.
+    SpeakerAlias.objects.update_or_create(normalized=normalize_name(label), defaults={"speaker": target, "name": label})
+    log_change(
+        request,
+        target,
+        f"Label «{label}»: {count} statements reassigned here "
+        f"(from {', '.join(sorted(n or '—' for n in previous)) or '—'})",
+    )
+    return count
+
+
+@admin.register(Utterance)
+class UtteranceAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "meeting", "speaker", "label", "text_curated", "speaker_curated")
+    list_filter = ("text_curated", "speaker_curated", "speaker__kind")
+    search_fields = ("text", "label")
+    autocomplete_fields = ("speaker",)
+    raw_id_fields = ("meeting", "section")
+    readonly_fields = ("seq", "label", "source_line", "text_curated", "speaker_curated")
+    fields = (
+        "meeting",
+        "seq",
+        "speaker",
+        "label",
+        "remark",
+        "section",
+        "text",
+        "source_line",
+        "text_curated",
+        "speaker_curated",
+    )
+
+    def save_model(self, request, obj, form, change):
+        if "text" in form.changed_data:
+            obj.text_curated = True
+        if "speaker" in form.changed_data:
+            obj.speaker_curated = True
+        super().save_model(request, obj, form, change)
