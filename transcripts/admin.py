@@ -8,15 +8,36 @@ Django's admin log, which the admin shows as each object's history.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from .models import Meeting, Speaker, SpeakerAlias, Utterance, normalize_name
+
+# The admin log stores changed fields' labels untranslated and capitalised, and
+# translates them when it shows a history: these are those labels, for makemessages.
+HISTORY_LABELS = [
+    gettext_noop("Title"),
+    gettext_noop("Kind"),
+    gettext_noop("Location"),
+    gettext_noop("Start"),
+    gettext_noop("Date"),
+    gettext_noop("Lead"),
+    gettext_noop("Source URL"),
+    gettext_noop("Published"),
+    gettext_noop("Text"),
+    gettext_noop("Speaker"),
+    gettext_noop("Remark"),
+    gettext_noop("Canonical name"),
+    gettext_noop("Short label"),
+    gettext_noop("Role"),
+    gettext_noop("Country"),
+    gettext_noop("Needs review"),
+]
 
 # What an editor may change on a meeting, and what ingest would otherwise refresh.
 CURATABLE = ("title", "kind", "location", "start", "date", "lead", "source_url")
@@ -65,6 +86,7 @@ class MeetingAdmin(admin.ModelAdmin):
     readonly_fields = ("slug", "source_file", "layout", "curated_fields", "updated_at")
     inlines = [UtteranceInline]
     actions = ["publish", "unpublish"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # a bare "kremlin.ru/…" is https
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(utterance_count=Count("utterances"))
