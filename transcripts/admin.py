@@ -171,7 +171,8 @@ class SpeakerAdmin(admin.ModelAdmin):
         if "confirm" in request.POST and form.is_valid():
             target = form.cleaned_data["target"]
             merged = merge_speakers(request, target, queryset.exclude(pk=target.pk))
-            self.message_user(request, _("Merged %(names)s into %(target)s.") % {"names": merged, "target": target})
+            message = _("Merged %(names)s into %(target)s.") % {"names": merged, "target": target}
+            self.message_user(request, message, messages.SUCCESS)
             return None
         context = {
             **self.admin_site.each_context(request),

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from psqlextra.models import PostgresMaterializedViewModel, PostgresModel
 
 # The text search configuration: PostgreSQL's 'russian' with unaccent before the
@@ -31,7 +32,7 @@ class Speaker(PostgresModel):
     role = models.CharField(_("role"), max_length=255, blank=True)
     country = models.CharField(_("country"), max_length=120, blank=True)
     slug = models.SlugField(max_length=120, unique=True)
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
     needs_review = models.BooleanField(
         _("needs review"), default=False, help_text=_("Created by ingest from a label the directory did not know.")
     )
@@ -40,6 +41,8 @@ class Speaker(PostgresModel):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("speaker")
+        verbose_name_plural = _("speakers")
 
     def __str__(self):
         return self.name
@@ -53,7 +56,8 @@ class SpeakerAlias(PostgresModel):
     normalized = models.CharField(max_length=255, unique=True, editable=False)
 
     class Meta:
-        verbose_name_plural = "speaker aliases"
+        verbose_name = _("speaker alias")
+        verbose_name_plural = _("speaker aliases")
         ordering = ["name"]
 
     def save(self, *args, **kwargs):
@@ -101,6 +105,8 @@ class Meeting(PostgresModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("meeting")
+        verbose_name_plural = pgettext_lazy("model", "meetings")
         ordering = ["-date", models.F("start").desc(nulls_last=True), "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -154,6 +160,8 @@ class Utterance(PostgresModel):
     published = models.BooleanField(default=True, editable=False)
 
     class Meta:
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
         ordering = ["meeting", "seq"]
         constraints = [models.UniqueConstraint(fields=["meeting", "seq"], name="utterance_seq_unique")]
         indexes = [
