@@ -222,7 +222,11 @@ def test_needs_review_queue(admin_client, archive):
 def test_editors_curate_but_do_not_manage_users(editor_client, archive):
     assert editor_client.get(reverse("admin:transcripts_meeting_changelist")).status_code == 200
     meeting = Meeting.objects.get(source_file=PRESS)
-    assert editor_client.get(change_url(meeting)).status_code == 200
+    data = form_data(editor_client.get(change_url(meeting)))
+    data["location"] = "Москва, Кремль, Малахитовый зал"
+    assert editor_client.post(change_url(meeting), data).status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.location.endswith("Малахитовый зал") and meeting.curated_fields == ["location"]
     assert editor_client.get(reverse("admin:auth_user_changelist")).status_code == 403
     assert editor_client.get(reverse("admin:auth_group_changelist")).status_code == 403
 
