@@ -205,7 +205,7 @@ def test_reassign_a_label_in_one_step(admin_client, archive):
     assert "А.Репик (1)" in admin_client.get(url).content.decode()
     assert admin_client.post(url, {"label": "А.Репик", "speaker": target.pk}).status_code == 302
     utterance = Utterance.objects.get(label="А.Репик")
-    assert utterance.speaker == target and utterance.speaker_curated
+    assert utterance.speaker == target and not utterance.speaker_curated  # the moved alias carries it
     assert SpeakerAlias.objects.get(name="А.Репик").speaker == target
     (archive / "repik.txt").write_text((archive / "repik.txt").read_text(encoding="utf-8") + "\n", encoding="utf-8")
     ingest_paths([archive / "repik.txt"])
@@ -252,3 +252,102 @@ def test_weak_passwords_are_refused():
     for weak in ["12345678", "password", "chief"]:
         with pytest.raises(ValidationError):
             validate_password(weak, User(username="chief"))
+
+
+# --- review findings ------------------------------------------------------------
+
+
+def test_browser_line_ends_do_not_mark_untouched_texts_as_edited(admin_client, archive):
+    meeting = Meeting.objects.get(source_file="002_dc2adfdd6de3dfa8.txt")  # two-paragraph lead, long turns
+    data = form_data(admin_client.get(change_url(meeting)))
+    data = {k: v.replace("\n", "\r\n") if isinstance(v, str) else v for k, v in data.items()}  # as a browser sends
+    data["title"] = "Встреча с Назарбаевым в Кремле"
+    assert admin_client.post(change_url(meeting), data).status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.curated_fields == ["title"] and "\r" not in meeting.lead
+    assert not meeting.utterances.filter(text_curated=True).exists()
+    assert not Utterance.objects.filter(text__contains="\r").exists()
+
+
+def test_editors_cannot_add_meetings_or_statements(admin_client, archive):
+    assert admin_client.get(reverse("admin:transcripts_meeting_add")).status_code == 403
+    assert admin_client.get(reverse("admin:transcripts_utterance_add")).status_code == 403
+
+
+def test_a_colliding_alias_is_a_form_error(admin_client, archive):
+    tokayev = Speaker.objects.get(slug="kassym-jomart-tokayev")
+    response = admin_client.get(change_url(tokayev))
+    data = form_data(response)
+    data[f"aliases-{data['aliases-INITIAL_FORMS']}-name"] = "в.путин"  # the empty extra row
+    response = admin_client.post(change_url(tokayev), data)
+    assert response.status_code == 200 and "уже принадлежит" in response.content.decode()
+
+
+def test_an_edit_follows_its_statement_when_a_turn_is_inserted_above(admin_client, archive):
+    meeting = Meeting.objects.get(source_file="003_656b868d880b5e26.txt")
+    data = form_data(admin_client.get(change_url(meeting)))
+    key = next(k for k, v in data.items() if k.endswith("-text") and str(v).startswith("Благодарю Вас, Владимир"))
+    data[key] = "Исправленный ответ Токаева."
+    assert admin_client.post(change_url(meeting), data).status_code == 302
+    source = archive / "003_656b868d880b5e26.txt"
+    text = source.read_text(encoding="utf-8").replace(
+        "К.-Ж.Токаев: Благодарю Вас", "Вопрос: Новый вопрос?\nК.-Ж.Токаев: Благодарю Вас", 1
+    )
+    source.write_text(text, encoding="utf-8")
+    report = ingest_paths([source])
+    assert report.results[0].conflicts == []
+    edited = meeting.utterances.get(text="Исправленный ответ Токаева.")
+    assert edited.label == "К.-Ж.Токаев" and edited.seq == 4 and edited.text_curated
+    assert meeting.utterances.get(seq=3).label == "Вопрос" and not meeting.utterances.get(seq=3).text_curated
+
+
+def test_a_removed_edited_statement_is_kept_and_reported_once(admin_client, archive):
+    meeting = Meeting.objects.get(source_file="003_656b868d880b5e26.txt")
+    last = meeting.utterances.order_by("-seq").first()
+    last.text, last.text_curated = "Спасибо (уточнено редактором).", True
+    last.save()
+    source = archive / "003_656b868d880b5e26.txt"
+    source.write_text(source.read_text(encoding="utf-8").replace("К.-Ж.Токаев: Спасибо.", ""), encoding="utf-8")
+    first = ingest_paths([source]).results[0].conflicts
+    assert len(first) == 1 and "no longer in the file" in first[0].describe()
+    assert meeting.utterances.filter(text="Спасибо (уточнено редактором).").exists()
+    source.write_text(source.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert ingest_paths([source]).results[0].conflicts == []
+
+
+def test_a_urlless_meeting_with_an_edited_date_still_reingests(admin_client, archive):
+    meeting = Meeting.objects.get(source_file="004_16411808a7c457af.txt")
+    data = form_data(admin_client.get(change_url(meeting)))
+    data["date"] = "2024-12-24"
+    assert admin_client.post(change_url(meeting), data).status_code == 302
+    source = archive / "004_16411808a7c457af.txt"
+    source.write_text(source.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert ingest_paths([source]).count("updated") == 1
+    meeting.refresh_from_db()
+    assert str(meeting.date) == "2024-12-24"
+
+
+def test_a_merged_directory_speaker_is_not_recreated(admin_client, archive):
+    target = Speaker.objects.create(name="Н.А.Назарбаев (Елбасы)", slug="elbasy")
+    url = reverse("admin:transcripts_speaker_changelist")
+    nazarbayev = Speaker.objects.get(slug="nursultan-nazarbayev")
+    admin_client.post(
+        url,
+        {"action": "merge_into", "_selected_action": [nazarbayev.pk, target.pk], "confirm": "1", "target": target.pk},
+    )
+    ingest_paths([archive])
+    assert not Speaker.objects.filter(slug="nursultan-nazarbayev").exists()
+    deletion = LogEntry.objects.get(action_flag=3)
+    assert deletion.object_repr == "Нурсултан Абишевич Назарбаев" and "Merged into" in deletion.change_message
+
+
+def test_unpublishing_refreshes_did_you_mean(admin_client, archive, django_capture_on_commit_callbacks):
+    from transcripts.models import VocabularyWord
+
+    assert VocabularyWord.objects.filter(word="telegram").exists()  # only in the news item
+    news = Meeting.objects.get(source_file="004_16411808a7c457af.txt")
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            reverse("admin:transcripts_meeting_changelist"), {"action": "unpublish", "_selected_action": [news.pk]}
+        )
+    assert not VocabularyWord.objects.filter(word="telegram").exists()

@@ -78,10 +78,25 @@ def test_day_page_shows_both_meetings_of_10_february_2022(client, archive):
     assert 'rel="next" href="/meetings/2022/05/16/"' in html
 
 
-@pytest.mark.parametrize("url", ["/meetings/2022/13/", "/meetings/2022/02/30/", "/meetings/0/", "/meetings/99999/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/meetings/2022/13/",
+        "/meetings/2022/02/30/",
+        "/meetings/2022/00/",
+        "/meetings/2022/02/00/",
+        "/meetings/0/",
+        "/meetings/9999/",
+        "/meetings/9999/12/",
+        "/meetings/99999/",
+        "/meetings/2147483648/",
+        "/en/meetings/99999999999999999999/",
+    ],
+)
 def test_impossible_dates_are_404(client, archive, url):
     html = get(client, url, status=404)
-    assert 'class="site-header"' in html and "Страница не найдена" in html
+    assert 'class="site-header"' in html
+    assert ("Page not found" if url.startswith("/en/") else "Страница не найдена") in html
 
 
 @pytest.mark.parametrize(
@@ -186,5 +201,19 @@ def test_any_page_parameter_is_answered(client, archive, page):
 
 
 def test_speaker_needs_review_is_marked(client, archive):
-    Speaker.objects.create(name="А.Репик", slug="a-repik", needs_review=True)
-    assert "не проверен" not in get(client, reverse("speakers"))  # no statements: not listed
+    repik = Speaker.objects.create(name="А.Репик", slug="a-repik", needs_review=True)
+    Utterance.objects.filter(seq=2, label="В.Путин").update(speaker=repik)  # give it a statement
+    row = re.search(r'href="/speakers/a-repik/">А.Репик</a>(.*?)</td>', get(client, reverse("speakers")), re.S)
+    assert row and "ещё не проверен" in row.group(1)
+
+
+def test_speaker_names_follow_the_heading_order(client, archive):
+    without_sections = get(client, Meeting.objects.get(source_file=PRESS).get_absolute_url())
+    assert '<h2 class="speaker">' in without_sections and '<h3 class="speaker">' not in without_sections
+    with_sections = get(client, Meeting.objects.get(source_file=TALKS).get_absolute_url())
+    assert '<h2 class="section">' in with_sections and '<h3 class="speaker">' in with_sections
+
+
+def test_the_language_switch_on_a_404_leads_to_the_other_home(client, archive):
+    html = get(client, "/en/no-such-page/", status=404)
+    assert '<a href="/" lang="ru" hreflang="ru">Русский</a>' in html

@@ -7,15 +7,17 @@ Django's admin log, which the admin shows as each object's history.
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.db import models, transaction
 from django.db.models import Count
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, ngettext
 
+from .ingest import refresh_vocabulary
 from .models import Meeting, Speaker, SpeakerAlias, Utterance, normalize_name
 
 # The admin log stores changed fields' labels untranslated and capitalised, and
@@ -43,6 +45,18 @@ HISTORY_LABELS = [
 CURATABLE = ("title", "kind", "location", "start", "date", "lead", "source_url")
 
 
+class LineEndsField(forms.CharField):
+    """Browsers send textarea text with CRLF; stored texts use LF (paragraphs are
+    split on blank lines). Normalised before Django decides what changed."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
+
+
+TEXT_FIELDS = {models.TextField: {"form_class": LineEndsField}}
+
+
 def log_change(request, obj, message: str) -> None:
     LogEntry.objects.log_actions(
         user_id=request.user.pk,
@@ -54,14 +68,21 @@ def log_change(request, obj, message: str) -> None:
 
 
 class UtteranceInline(admin.StackedInline):
+    """Statements come from the sources: editors fix their text and speaker; they
+    do not add, remove or reorder them (ingest owns the order)."""
+
     model = Utterance
     fields = ("seq", "speaker", "label", "remark", "text", "text_curated", "speaker_curated")
-    readonly_fields = ("seq", "label", "text_curated", "speaker_curated")
+    readonly_fields = ("seq", "label", "remark", "text_curated", "speaker_curated")
     autocomplete_fields = ("speaker",)
+    formfield_overrides = TEXT_FIELDS
     ordering = ("seq",)
     extra = 0
     can_delete = False
     show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class YearFilter(admin.SimpleListFilter):
@@ -86,7 +107,16 @@ class MeetingAdmin(admin.ModelAdmin):
     readonly_fields = ("slug", "source_file", "layout", "curated_fields", "updated_at")
     inlines = [UtteranceInline]
     actions = ["publish", "unpublish"]
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # a bare "kremlin.ru/…" is https
+    # A bare "kremlin.ru/…" is https; texts keep LF line ends.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}, **TEXT_FIELDS}
+
+    def has_add_permission(self, request):
+        return False  # meetings come from ingest, which gives them their slug and source
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.clean = _check_start_matches_date(form.clean)
+        return form
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(utterance_count=Count("utterances"))
@@ -99,6 +129,8 @@ class MeetingAdmin(admin.ModelAdmin):
         if change:
             edited = [f for f in form.changed_data if f in CURATABLE]
             obj.curated_fields = sorted(set(obj.curated_fields) | set(edited))
+            if "title" in edited:
+                obj.title_derived = False  # an editor wrote it
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
@@ -115,6 +147,7 @@ class MeetingAdmin(admin.ModelAdmin):
             meeting.is_published = published  # save() so triggers refresh search at once
             meeting.save(update_fields=["is_published", "updated_at"])
             log_change(request, meeting, "Published" if published else "Unpublished")
+        transaction.on_commit(refresh_vocabulary)  # did-you-mean must not suggest withdrawn words
         count = queryset.count()
         message = (
             ngettext("%d meeting published.", "%d meetings published.", count)
@@ -132,8 +165,29 @@ class MeetingAdmin(admin.ModelAdmin):
         self._set_published(request, queryset, False)
 
 
+def _check_start_matches_date(clean):
+    def checked(form):
+        data = clean(form)
+        start, date = data.get("start"), data.get("date")
+        if start and date and timezone.localtime(start).date() != date:
+            form.add_error("start", _("The start time is on another day than the meeting's date."))
+        return data
+
+    return checked
+
+
+class AliasForm(forms.ModelForm):
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        taken = SpeakerAlias.objects.filter(normalized=normalize_name(name)).exclude(pk=self.instance.pk).first()
+        if taken:
+            raise forms.ValidationError(_("This alias already belongs to %(speaker)s.") % {"speaker": taken.speaker})
+        return name
+
+
 class AliasInline(admin.TabularInline):
     model = SpeakerAlias
+    form = AliasForm
     fields = ("name",)
     extra = 1
 
@@ -166,6 +220,11 @@ class SpeakerAdmin(admin.ModelAdmin):
     @admin.action(description=_("Merge the selected speakers into one…"), permissions=["change"])
     def merge_into(self, request, queryset):
         """Confirmation page first; on confirm, move utterances and aliases, delete the rest."""
+        if queryset.count() < 2:
+            self.message_user(request, _("Select at least two speakers to merge."), messages.WARNING)
+            return None
+        if queryset.values("kind").distinct().count() > 1:
+            self.message_user(request, _("Careful: the selection mixes people and roles."), messages.WARNING)
         form = MergeForm(request.POST if "confirm" in request.POST else None)
         form.fields["target"].queryset = queryset
         if "confirm" in request.POST and form.is_valid():
@@ -222,13 +281,17 @@ class ReassignLabelForm(forms.Form):
 def merge_speakers(request, target: Speaker, duplicates) -> str:
     names = []
     for duplicate in duplicates:
-        moved = Utterance.objects.filter(speaker=duplicate).update(speaker=target, speaker_curated=True)
+        # The aliases move with the statements, so later ingests resolve the labels here too.
+        moved = Utterance.objects.filter(speaker=duplicate).update(speaker=target)
         aliases = list(duplicate.aliases.values_list("name", flat=True))
         duplicate.aliases.update(speaker=target)
         log_change(
             request,
             target,
             f"Merged «{duplicate.name}» into this speaker: {moved} statements, aliases {', '.join(aliases) or '—'}",
+        )
+        LogEntry.objects.log_actions(
+            request.user.pk, [duplicate], DELETION, f"Merged into «{target.name}»", single_object=True
         )
         names.append(duplicate.name)
         duplicate.delete()
@@ -239,7 +302,7 @@ def merge_speakers(request, target: Speaker, duplicates) -> str:
 def reassign_label(request, label: str, target: Speaker) -> int:
     utterances = Utterance.objects.filter(label=label)
     previous = set(utterances.exclude(speaker=target).values_list("speaker__name", flat=True))
-    count = utterances.update(speaker=target, speaker_curated=True)
+    count = utterances.update(speaker=target)
     # The alias moves too, so the next ingest gives this label to the same speaker.
     SpeakerAlias.objects.update_or_create(normalized=normalize_name(label), defaults={"speaker": target, "name": label})
     log_change(
@@ -257,8 +320,12 @@ class UtteranceAdmin(admin.ModelAdmin):
     list_filter = ("text_curated", "speaker_curated", "speaker__kind")
     search_fields = ("text", "label")
     autocomplete_fields = ("speaker",)
-    raw_id_fields = ("meeting", "section")
-    readonly_fields = ("seq", "label", "source_line", "text_curated", "speaker_curated")
+    readonly_fields = ("meeting", "seq", "label", "remark", "section", "source_line", "text_curated", "speaker_curated")
+    formfield_overrides = TEXT_FIELDS
+
+    def has_add_permission(self, request):
+        return False
+
     fields = (
         "meeting",
         "seq",

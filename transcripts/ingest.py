@@ -123,8 +123,11 @@ def load_speaker_directory(path: Path | None = None) -> int:
     path = Path(path or settings.SPEAKER_DIRECTORY)
     entries = json.loads(path.read_text(encoding="utf-8"))["speakers"]
     added = 0
+    known = set(SpeakerAlias.objects.values_list("normalized", flat=True))
     with transaction.atomic():
         for entry in entries:
+            if any(normalize_name(a) in known for a in entry["aliases"]):
+                continue  # already here, perhaps merged or renamed by an editor: theirs now
             row = Speaker.objects.on_conflict(["slug"], ConflictAction.NOTHING).insert(
                 slug=entry["slug"],
                 name=entry["name"],
@@ -199,10 +202,10 @@ def ingest_file(path: Path, resolver: SpeakerResolver, keys_seen: dict[str, Path
     keys_seen[key] = path
 
     digest = content_hash(data)
-    existing = Meeting.objects.filter(source_key=key).only("id", "content_hash", "date").first()
+    existing = Meeting.objects.filter(source_key=key).only("id", "content_hash", "date", "curated_fields").first()
     if existing and existing.content_hash == digest:
         return FileResult(path, UNCHANGED, meeting_id=existing.id)
-    if existing and not doc.url and existing.date != doc.date:
+    if existing and not doc.url and existing.date != doc.date and "date" not in existing.curated_fields:
         # Without a URL the file name is all that ties a file to its meeting; a
         # different date means a different document that happens to share the name.
         return FileResult(
@@ -261,12 +264,11 @@ def store_document(
         "position",
         [{"meeting_id": meeting_id, "position": i, "heading": h} for i, h in enumerate(doc.sections)],
     )
-    edited = {
-        u["seq"]: u
-        for u in Utterance.objects.filter(meeting_id=meeting_id)
+    edited = list(
+        Utterance.objects.filter(meeting_id=meeting_id)
         .filter(Q(text_curated=True) | Q(speaker_curated=True))
-        .values("seq", "text", "speaker_id", "text_curated", "speaker_curated", "source_hash")
-    }
+        .values("seq", "label", "text", "speaker_id", "text_curated", "speaker_curated", "source_hash")
+    )
     rows, conflicts = [], []
     for u in doc.utterances:
         if u.label:
@@ -284,24 +286,63 @@ def store_document(
             "text": u.text,
             "source_line": u.line,
             "source_hash": text_hash(u.text),
+            "text_curated": False,  # _apply_edits sets these where an editor's work lands
+            "speaker_curated": False,
         }
-        mine = edited.pop(u.seq, None)
-        if mine and mine["text_curated"]:
-            row["text"] = mine["text"]  # the editor's version stays
-            if mine["source_hash"] != row["source_hash"]:
-                conflicts.append(Conflict(meeting_id, u.seq, label, u.text))
-        if mine and mine["speaker_curated"]:
-            row["speaker_id"] = mine["speaker_id"]
         rows.append(row)
-    # Edited utterances the file no longer has are kept (and reported), not deleted.
-    for seq in edited:
-        conflicts.append(Conflict(meeting_id, seq, "", ""))
-    _upsert_children(Utterance, meeting_id, "seq", rows, keep_extra=list(edited))
+    kept = _apply_edits(edited, rows, meeting_id, conflicts)
+    _upsert_children(Utterance, meeting_id, "seq", rows, keep_extra=kept)
     return meeting_id, conflicts
 
 
+GONE = "gone"  # source_hash of an edited statement the file no longer has (reported once)
+
+
+def _apply_edits(edited: list[dict], rows: list[dict], meeting_id: int, conflicts: list) -> list[int]:
+    """Carry editors' versions onto the file's rows. An edit follows its statement:
+    the row with the same label and the same text as the file had when the editor
+    worked (a turn inserted above only shifts it), else the row at its old place if
+    that still has its label. Returns the positions of edits with no row to go to:
+    they are kept where they are and reported once."""
+    by_seq = {row["seq"]: row for row in rows}
+    taken: set[int] = set()
+    unplaced = []
+    for mine in edited:
+        row = next(
+            (
+                r
+                for r in rows
+                if r["label"] == mine["label"] and r["source_hash"] == mine["source_hash"] and r["seq"] not in taken
+            ),
+            None,
+        )
+        if row is None:
+            same_place = by_seq.get(mine["seq"])
+            if same_place and same_place["label"] == mine["label"] and same_place["seq"] not in taken:
+                row = same_place
+        if row is None:
+            if mine["source_hash"] != GONE and mine["seq"] not in by_seq:
+                conflicts.append(Conflict(meeting_id, mine["seq"], mine["label"], ""))
+            if mine["seq"] in by_seq:  # its place now holds another statement: report the editor's text
+                conflicts.append(Conflict(meeting_id, mine["seq"], mine["label"], "", replaced=mine["text"]))
+            else:
+                unplaced.append(mine["seq"])
+            continue
+        taken.add(row["seq"])
+        if mine["text_curated"]:
+            if mine["source_hash"] != row["source_hash"]:
+                conflicts.append(Conflict(meeting_id, row["seq"], row["label"], row["text"]))
+            row["text"], row["text_curated"] = mine["text"], True
+        if mine["speaker_curated"]:
+            row["speaker_id"], row["speaker_curated"] = mine["speaker_id"], True
+    if unplaced:
+        Utterance.objects.filter(meeting_id=meeting_id, seq__in=unplaced).update(source_hash=GONE)
+    return unplaced
+
+
 def text_hash(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+    """md5 of the text: PostgreSQL's md5() gives the same (migration 0009 backfills it)."""
+    return hashlib.md5(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -312,10 +353,16 @@ class Conflict:
     seq: int
     label: str
     file_text: str  # "" when the file no longer has this utterance
+    replaced: str = ""  # the editor's text, when the file put another statement in its place
 
     def describe(self) -> str:
         meeting = Meeting.objects.only("title").get(id=self.meeting_id)
         where = f"«{meeting.title}», utterance #{self.seq}" + (f" ({self.label})" if self.label else "")
+        if self.replaced:
+            return (
+                f"{where} was edited, but the file now has another statement in its place and none like it;"
+                f" the editor's text was: «{self.replaced}»"
+            )
         if not self.file_text:
             return f"{where} was edited and is no longer in the file; the editor's version is kept"
         quoted = self.file_text if len(self.file_text) <= 300 else self.file_text[:300] + "…"

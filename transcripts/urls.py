@@ -17,13 +17,26 @@ class TwoDigits:
 
 register_converter(TwoDigits, "dd")
 
+
+class Year:
+    regex = "[0-9]{1,4}"  # longer numbers are no year of this archive (and overflow dates)
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(value)
+
+
+register_converter(Year, "yyyy")
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", search_views.search, name="search"),
     path("meetings/", views.archive_index, name="archive"),
-    path("meetings/<int:year>/", views.archive_year, name="archive-year"),
-    path("meetings/<int:year>/<dd:month>/", views.archive_month, name="archive-month"),
-    path("meetings/<int:year>/<dd:month>/<dd:day>/", views.archive_day, name="archive-day"),
+    path("meetings/<yyyy:year>/", views.archive_year, name="archive-year"),
+    path("meetings/<yyyy:year>/<dd:month>/", views.archive_month, name="archive-month"),
+    path("meetings/<yyyy:year>/<dd:month>/<dd:day>/", views.archive_day, name="archive-day"),
     path("meeting/<slug:slug>/", views.meeting_detail, name="meeting"),
     path("meeting/<slug:slug>.txt", views.meeting_text, name="meeting-text"),
     path("meeting/<slug:slug>.json", views.meeting_json, name="meeting-json"),

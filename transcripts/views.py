@@ -30,9 +30,12 @@ def archive_index(request):
 
 
 def _date_or_404(year, month=1, day=1) -> dt.date:
+    # Years 1–9998: a calendar page for 9999 would need days of year 10000.
     try:
+        if not 1 <= year <= 9998:
+            raise ValueError(year)
         return dt.date(year, month, day)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise Http404(_("No such date")) from None
 
 
@@ -105,6 +108,8 @@ def meeting_detail(request, slug):
         "next": following,
         "same_day": same_day,
         "permalink": request.build_absolute_uri(meeting.get_absolute_url()),
+        # Speaker names are headings under section headings (h2), or right under the title.
+        "speaker_heading": "h3" if meeting.sections.exists() else "h2",
     }
     return render(request, "transcripts/meeting.html", context)
 
@@ -164,13 +169,22 @@ def speaker_list(request):
     return render(request, "transcripts/speaker_list.html", context)
 
 
+MEETINGS_SHOWN = 50  # the latest; a long-serving speaker has thousands
+
+
 def speaker_detail(request, slug):
     speaker = get_object_or_404(Speaker, slug=slug)
     utterances = browse.published_utterances().filter(speaker=speaker).select_related("meeting")
     utterances = utterances.order_by("-meeting_date", "-meeting_id", "seq")
     page = Paginator(utterances, 20).get_page(request.GET.get("page"))
     meetings = browse.in_order(browse.published_meetings().filter(utterances__speaker=speaker).distinct()).reverse()
-    context = {"speaker": speaker, "page": page, "meetings": meetings, "activity": browse.speaker_activity(speaker)}
+    context = {
+        "speaker": speaker,
+        "page": page,
+        "meetings": meetings[:MEETINGS_SHOWN],
+        "meeting_count": meetings.count(),
+        "activity": browse.speaker_activity(speaker),
+    }
     return render(request, "transcripts/speaker_detail.html", context)
 
 

@@ -36,6 +36,9 @@ def test_editor_fixes_a_title_and_merges_speakers(page, site, shot):
     shot("edit-title")
     page.click("input[name=_save]")
     expect(page.locator(".messagelist .success")).to_have_count(1)
+    meeting.refresh_from_db()
+    assert meeting.curated_fields == ["title"]  # the browser's CRLF text did not count as edits
+    assert not meeting.utterances.filter(text_curated=True).exists()
 
     page.goto(site + "/admin/transcripts/speaker/?q=Репик")
     page.locator("input.action-select").nth(0).check()

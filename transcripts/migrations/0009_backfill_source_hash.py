@@ -1,0 +1,15 @@
+"""Statements stored before 0006 get the hash of their text (md5, as ingest computes it),
+so a first edit is not reported as a conflict with an unchanged file."""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("transcripts", "0008_verbose_names")]
+
+    operations = [
+        migrations.RunSQL(
+            "UPDATE transcripts_utterance SET source_hash = md5(text) WHERE source_hash = ''",
+            migrations.RunSQL.noop,
+        ),
+    ]
