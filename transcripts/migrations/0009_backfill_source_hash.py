@@ -8,8 +8,12 @@ class Migration(migrations.Migration):
     dependencies = [("transcripts", "0008_verbose_names")]
 
     operations = [
+        # Only source_hash changes: the search-vector trigger need not recompute a
+        # million vectors for it.
         migrations.RunSQL(
-            "UPDATE transcripts_utterance SET source_hash = md5(text) WHERE source_hash = ''",
+            "ALTER TABLE transcripts_utterance DISABLE TRIGGER utterance_search_fields;"
+            " UPDATE transcripts_utterance SET source_hash = md5(text) WHERE source_hash = '';"
+            " ALTER TABLE transcripts_utterance ENABLE TRIGGER utterance_search_fields;",
             migrations.RunSQL.noop,
         ),
     ]
