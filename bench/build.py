@@ -9,6 +9,7 @@ faster than maintaining a GIN index row by row.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import multiprocessing
 import random
@@ -51,10 +52,13 @@ SHARES = {
     "primechanie": 0.001,
 }
 
-UTTERANCE_COPY = "COPY transcripts_utterance (meeting_id, seq, speaker_id, label, remark, text) FROM STDIN"
+UTTERANCE_COPY = (
+    "COPY transcripts_utterance (meeting_id, seq, speaker_id, label, remark, text,"
+    " text_curated, speaker_curated, source_hash) FROM STDIN"
+)
 MEETING_COLUMNS = (
     "id, title, title_derived, slug, start, date, location, kind, lead, source_url, source_file, source_key,"
-    " layout, content_hash, language, is_published, omitted_after, created_at, updated_at"
+    " layout, content_hash, language, is_published, omitted_after, curated_fields, created_at, updated_at"
 )
 
 
@@ -151,7 +155,7 @@ def copy_meetings(conn: psycopg.Connection, meetings: list[dict]) -> None:
             url = f"https://bench.invalid/meeting/{m['id']}"
             copy.write_row(
                 (m["id"], m["title"], False, f"bench-{m['id']}", m["start"], m["date"], m["location"], m["kind"], "",
-                 url, f"bench/{m['id']}.txt", url, "transcript", "bench", "ru", m["published"], "{}", now, now)
+                 url, f"bench/{m['id']}.txt", url, "transcript", "bench", "ru", m["published"], "{}", "{}", now, now)
             )  # fmt: skip
     conn.execute("SELECT setval(pg_get_serial_sequence('transcripts_meeting', 'id'), %s)", [len(meetings)])
     conn.commit()
@@ -229,7 +233,9 @@ def _copy_utterances(meetings: list[tuple], seed: int) -> tuple[int, Counter]:
                     words = rng.choices(tail, cum_weights=tail_cum, k=extra)
                     text = text_source.inject_tail(rng, text, words)
                     tail_df.update(set(words))
-                copy.write_row((meeting_id, seq, speaker_id, label, "", text))
+                # source_hash as transcripts.ingest.text_hash computes it (md5 of the text)
+                source_hash = hashlib.md5(text.encode()).hexdigest()
+                copy.write_row((meeting_id, seq, speaker_id, label, "", text, False, False, source_hash))
                 rows += 1
     conn.commit()
     return rows, tail_df
