@@ -1,7 +1,8 @@
 """Template helpers: links that keep the search parameters, the year histogram."""
 
+from urllib.parse import urlencode
+
 from django import template
-from django.http import QueryDict
 from django.urls import reverse
 from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.safestring import SafeString, mark_safe
@@ -21,20 +22,14 @@ def query_with(context, **changes):
     """The current query string with some parameters replaced (None removes one);
     any change other than the page goes back to page 1."""
     base = context.render_context.get("query_with_base")
-    if base is None:  # parsed once per render: facets and bars call this dozens of times
-        base = context["request"].GET.copy()
-        base.pop("format", None)
+    if base is None:  # read once per render: facets and bars call this dozens of times
+        base = [(k, v) for k, v in context["request"].GET.lists() if k != "format"]
         context.render_context["query_with_base"] = base
-    params: QueryDict = base.copy()
-    if "page" not in changes:
-        params.pop("page", None)
-    for key, value in changes.items():
-        key = {"date_from": "from", "date_to": "to"}.get(key, key)
-        if value is None or value == "":
-            params.pop(key, None)
-        else:
-            params[key] = value
-    return "?" + params.urlencode()
+    changes = {{"date_from": "from", "date_to": "to"}.get(k, k): v for k, v in changes.items()}
+    dropped = set(changes) | ({"page"} if "page" not in changes else set())
+    pairs = [(k, v) for k, values in base if k not in dropped for v in values]
+    pairs += [(k, v) for k, v in changes.items() if v is not None and v != ""]
+    return "?" + urlencode(pairs)
 
 
 @register.inclusion_tag("transcripts/partials/calendar.html")
