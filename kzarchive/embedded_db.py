@@ -2,8 +2,9 @@
 
     python -m kzarchive.embedded_db start|stop|status|url [--data-dir DIR]
 
-The server listens on a Unix socket only. Nothing stops it implicitly: use stop() or
-running(). No Django import here, so settings.py can call database_settings().
+The server listens on a Unix socket only. Nothing stops it implicitly: use stop(), or
+stop_started_here() for the servers this process started. No Django import here, so
+settings.py can call database_settings().
 """
 
 from __future__ import annotations
@@ -158,17 +159,6 @@ def stop_started_here() -> None:
     """Stop the servers this process started, leaving others' (a `make run`) alone."""
     while STARTED_HERE:
         stop(STARTED_HERE.pop())
-
-
-@contextlib.contextmanager
-def running(data_dir: Path):
-    """Yield ServerInfo; on exit stop the server only if this call started it."""
-    info = ensure_running(data_dir)
-    try:
-        yield info
-    finally:
-        if info.started:
-            stop(data_dir)
 
 
 def database_settings(data_dir: Path, name: str = "kzarchive") -> dict:

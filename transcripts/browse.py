@@ -101,23 +101,15 @@ def meetings_per_day(year: int, month: int | None = None) -> dict[dt.date, int]:
     return {r["date"]: r["n"] for r in meetings.values("date").annotate(n=Count("id"))}
 
 
-def neighbours(meeting: Meeting) -> tuple[Meeting | None, Meeting | None]:
-    """The previous and next published meetings in date and time order."""
-    ordered = list(in_order(published_meetings().filter(date=meeting.date)).values_list("id", flat=True))
-    position = ordered.index(meeting.id) if meeting.id in ordered else -1
-    same_day_before = ordered[:position] if position > 0 else []
-    same_day_after = ordered[position + 1 :] if position >= 0 else []
-    previous = (
-        Meeting.objects.get(id=same_day_before[-1])
-        if same_day_before
-        else in_order(published_meetings().filter(date__lt=meeting.date)).last()
-    )
-    following = (
-        Meeting.objects.get(id=same_day_after[0])
-        if same_day_after
-        else in_order(published_meetings().filter(date__gt=meeting.date)).first()
-    )
-    return previous, following
+def around(meeting: Meeting) -> tuple[list[Meeting], Meeting | None, Meeting | None]:
+    """The other published meetings that day, and the previous and next published
+    meetings in date and time order: one read of the day serves all three."""
+    day = list(in_order(published_meetings().filter(date=meeting.date)))
+    position = next(i for i, m in enumerate(day) if m.id == meeting.id)
+    before, after = day[:position], day[position + 1 :]
+    previous = before[-1] if before else in_order(published_meetings().filter(date__lt=meeting.date)).last()
+    following = after[0] if after else in_order(published_meetings().filter(date__gt=meeting.date)).first()
+    return before + after, previous, following
 
 
 def speakers_with_counts(kind: str):

@@ -93,7 +93,6 @@ class SearchResults:
     density: float = 0.0  # share of all utterances that match
     suggestion: str = ""
     timed_out: bool = False
-    elapsed_ms: float = 0.0
 
     @property
     def first_index(self) -> int:
@@ -252,7 +251,6 @@ def _sample_scales(cursor) -> tuple[int, dict[int, float]]:
 
 def search(request: SearchRequest) -> SearchResults:
     """Run a search; raises QueryError for unusable text and PageOutOfRange."""
-    started = time.perf_counter()
     parsed = parse_query(request.q)
     if not parsed.words:
         raise QueryError(_("Type at least one word to search for."))
@@ -269,7 +267,6 @@ def search(request: SearchRequest) -> SearchResults:
         results.hits = []
     if not results.total.value and not results.timed_out:
         results.suggestion = suggest(parsed, request.q)
-    results.elapsed_ms = (time.perf_counter() - started) * 1000
     return results
 
 

@@ -96,8 +96,7 @@ def meeting_detail(request, slug):
     matches = [u for u in utterances if getattr(u, "highlighted", None)]
     for current, following in zip(matches, [*matches[1:], None], strict=False):
         current.next_match = following
-    previous, following = browse.neighbours(meeting)
-    same_day = browse.in_order(browse.published_meetings().filter(date=meeting.date).exclude(id=meeting.id))
+    same_day, previous, following = browse.around(meeting)
     context = {
         "meeting": meeting,
         "utterances": utterances,
