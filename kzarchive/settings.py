@@ -109,6 +109,9 @@ else:
 
     EMBEDDED_DB_DIR = BASE_DIR / ".pgdata"
     DATABASES = {"default": embedded_db.database_settings(EMBEDDED_DB_DIR)}
+if os.environ.get("KZ_TEST_DATABASE"):
+    # Lets two test runs share one server (pytest-django's default is test_<NAME>).
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["KZ_TEST_DATABASE"]}
 # psqlextra would otherwise create the hstore extension, which nothing here uses.
 POSTGRES_EXTRA_AUTO_EXTENSION_SET_UP = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
