@@ -213,3 +213,18 @@ class VocabularyWord(PostgresMaterializedViewModel):
 
     def __str__(self):
         return self.word
+
+
+class ArchiveChange(models.Model):
+    """A single row: when anything a public page shows last changed.
+
+    Statement triggers on meetings, sections, utterances, speakers and aliases move it
+    (migration 0010), so ingest, admin edits and raw SQL all invalidate HTTP caches."""
+
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("archive change stamp")
+
+    def __str__(self):
+        return self.changed_at.isoformat()

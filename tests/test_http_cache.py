@@ -1,0 +1,105 @@
+"""HTTP caching of public pages: validators from the archive's change stamp, a 304
+without rendering, and invalidation by ingest and by admin edits."""
+
+import shutil
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.test_admin import change_url, form_data
+from transcripts import http_cache
+from transcripts.ingest import ingest_paths
+from transcripts.models import Meeting, Utterance
+
+pytestmark = pytest.mark.django_db
+
+PRESS = "000_c5b0e3a29709c268.txt"
+
+
+@pytest.fixture
+def archive(seeds, tmp_path):
+    for seed in seeds:
+        shutil.copy(seed, tmp_path / seed.name)
+    assert not ingest_paths([tmp_path]).failures
+    return tmp_path
+
+
+def revalidate(client, url, response):
+    return client.get(url, headers={"if-none-match": response["ETag"]})
+
+
+@pytest.mark.parametrize("url", ["/", "/en/", "/meetings/2022/02/10/", "/search/?q=Назарбаев", "/speakers/"])
+def test_public_pages_carry_validators_and_answer_304_without_rendering(client, archive, url):
+    first = client.get(url)
+    assert first.status_code == 200
+    assert first["ETag"].startswith('"') and first["Last-Modified"].endswith("GMT")
+    assert first["Cache-Control"] == "public, no-cache"
+    with CaptureQueriesContext(connection) as queries:
+        again = revalidate(client, url, first)
+    assert again.status_code == 304 and again.content == b"" and again["ETag"] == first["ETag"]
+    assert len(queries) == 1, [q["sql"] for q in queries]  # the stamp, nothing of the page
+    since = client.get(url, headers={"if-modified-since": first["Last-Modified"]})
+    assert since.status_code == 304
+
+
+def test_a_meeting_page_and_its_downloads_are_cacheable(client, archive):
+    slug = Meeting.objects.get(source_file=PRESS).slug
+    for url in [f"/meeting/{slug}/", f"/meeting/{slug}.txt", f"/meeting/{slug}.json", f"/en/meeting/{slug}/"]:
+        response = client.get(url)
+        assert response.status_code == 200 and response["Cache-Control"] == "public, no-cache", url
+        assert revalidate(client, url, response).status_code == 304
+
+
+def test_an_ingest_that_changes_the_archive_invalidates_pages(client, archive):
+    first = client.get("/")
+    unchanged = ingest_paths([archive])
+    assert unchanged.count("unchanged") == 5
+    assert revalidate(client, "/", first).status_code == 304  # nothing new: caches stay valid
+    (archive / "extra.txt").write_text(
+        "\nВстреча с акимом Алматы\n\n\n2024-03-01 12:00:00\n\nМосква, Кремль\n\nЛид.\n"
+        "В.Путин: Добрый день, уважаемые коллеги.\n\n\n\nhttp://example.org/akim",
+        encoding="utf-8",
+    )
+    assert ingest_paths([archive]).count("added") == 1
+    fresh = revalidate(client, "/", first)
+    assert fresh.status_code == 200 and fresh["ETag"] != first["ETag"]
+    assert "Встреча с акимом Алматы" in fresh.content.decode()
+
+
+def test_an_admin_edit_invalidates_the_public_page(client, admin_client, archive):
+    meeting = Meeting.objects.get(source_file=PRESS)
+    url = meeting.get_absolute_url()
+    first = client.get(url)
+    statement = Utterance.objects.filter(meeting=meeting).order_by("seq").first()
+    data = form_data(admin_client.get(change_url(meeting)))
+    prefix = next(k for k, v in data.items() if k.endswith("-id") and str(v) == str(statement.pk))[: -len("id")]
+    data[prefix + "text"] = "Правленный редактором текст заявления."
+    assert admin_client.post(change_url(meeting), data).status_code == 302
+    assert Utterance.objects.get(pk=statement.pk).text == "Правленный редактором текст заявления."
+    fresh = revalidate(client, url, first)
+    assert fresh.status_code == 200 and fresh["ETag"] != first["ETag"]
+    assert "Правленный редактором текст заявления." in fresh.content.decode()
+
+
+def test_signed_in_pages_admin_and_errors_are_not_shared(client, admin_client, archive):
+    assert "ETag" not in admin_client.get("/")  # an editor's session: their own view
+    assert "public" not in admin_client.get("/admin/").get("Cache-Control", "")
+    missing = client.get("/meeting/no-such-meeting/")
+    assert missing.status_code == 404 and "ETag" not in missing
+    assert "ETag" not in client.get("/healthz")
+
+
+def test_a_new_release_changes_every_etag(client, archive, settings):
+    first = client.get("/")
+    settings.RELEASE = "next-release"
+    http_cache.release.cache_clear()
+    try:
+        assert revalidate(client, "/", first).status_code == 200
+    finally:
+        http_cache.release.cache_clear()
+
+
+def test_a_max_age_lets_caches_reuse_pages(client, archive, settings):
+    settings.ARCHIVE_CACHE_MAX_AGE = 300
+    assert client.get("/")["Cache-Control"] == "public, max-age=300"
