@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "transcripts.http_cache.ArchiveCacheMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -103,7 +104,17 @@ TEMPLATES = [
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, engine="psqlextra.backend")}
+    # Persistent connections, checked before reuse: after a database restart the first
+    # request reconnects instead of failing. A server that does not answer fails in 3 s.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            engine="psqlextra.backend",
+            conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+            conn_health_checks=True,
+        )
+    }
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
 else:
     from kzarchive import embedded_db
 
@@ -112,6 +123,25 @@ else:
 if os.environ.get("KZ_TEST_DATABASE"):
     # Lets two test runs share one server (pytest-django's default is test_<NAME>).
     DATABASES["default"]["TEST"] = {"NAME": os.environ["KZ_TEST_DATABASE"]}
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    # A streaming replica: anonymous public pages read from it, everything else uses
+    # the primary (kzarchive/routers.py). Connections are kept like the primary's.
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        engine="psqlextra.backend",
+        conn_max_age=DATABASES["default"].get("CONN_MAX_AGE", 0),
+        conn_health_checks=DATABASES["default"].get("CONN_HEALTH_CHECKS", False),
+    )
+    # A replica that does not answer costs 3 s once, then pages read the primary for a while.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["kzarchive.routers.PrimaryReplicaRouter"]
+    # Outermost after static files: any middleware that reads the archive (an HTTP cache
+    # stamp) must read the same database as the page it stamps.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1, "kzarchive.routers.ReplicaReadsMiddleware"
+    )
 # psqlextra would otherwise create the hstore extension, which nothing here uses.
 POSTGRES_EXTRA_AUTO_EXTENSION_SET_UP = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -133,7 +163,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 if PRODUCTION:
     # collectstatic (at image build) writes hashed, compressed files: cached for a year.
@@ -146,7 +176,13 @@ else:
     WHITENOISE_USE_FINDERS = True
     WHITENOISE_AUTOREFRESH = DEBUG
 
-if PRODUCTION:
+# SITE_HTTPS=false serves production settings over plain HTTP, for a trial on localhost
+# without a TLS proxy: no HTTPS redirect, HSTS or secure-only cookies (check --deploy
+# would flag exactly those, so they are silenced, visibly, here).
+SITE_HTTPS = env_bool("SITE_HTTPS", True)
+if PRODUCTION and not SITE_HTTPS:
+    SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008", "security.W012", "security.W016"]
+if PRODUCTION and SITE_HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # TLS ends at the proxy
     SECURE_SSL_REDIRECT = True
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container's own health check speaks plain HTTP
@@ -162,6 +198,11 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+# HTTP caching of public pages (transcripts/http_cache.py): 0 means shared caches and
+# browsers revalidate every time (a cheap 304); more lets them reuse a page that long.
+ARCHIVE_CACHE_MAX_AGE = int(os.environ.get("KZ_CACHE_MAX_AGE", "0"))
+RELEASE = os.environ.get("KZ_RELEASE", "")  # part of every ETag: a deploy invalidates pages
 
 # The archive's sample content and speaker directory.
 FIXTURES_DIR = BASE_DIR / "fixtures"

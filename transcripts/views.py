@@ -3,8 +3,10 @@ queries live in browse.py, search in search.py."""
 
 import datetime as dt
 import json
+import sys
 
 from django.core.paginator import Paginator
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -192,4 +194,11 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    """Django's 500 handler, called while the exception is being handled. A database
+    that is down or restarting is a 503 with Retry-After: clients and balancers retry."""
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        response = render(request, "503.html", status=503)
+        response.headers["Retry-After"] = "10"
+        response.headers["Cache-Control"] = "no-store"
+        return response
     return render(request, "500.html", status=500)

@@ -1,0 +1,64 @@
+"""Real processes for the production tests: scratch databases on the test server,
+free loopback ports, and plain HTTP requests that do not follow redirects."""
+
+import contextlib
+import secrets
+import socket
+import urllib.error
+import urllib.request
+from urllib.parse import quote
+
+import psycopg
+from django.db import connection
+from psycopg import sql
+
+
+def server_url(dbname: str) -> str:
+    """A DATABASE_URL for database `dbname` on the server the tests use."""
+    conf = connection.settings_dict
+    host = conf["HOST"] or conf["OPTIONS"].get("host", "")
+    auth = quote(conf["USER"], safe="") + (":" + quote(conf["PASSWORD"], safe="") if conf["PASSWORD"] else "")
+    if host.startswith("/"):  # a Unix socket directory
+        return f"postgresql://{auth}@/{dbname}?host={quote(host, safe='/')}&port={conf['PORT'] or 5432}"
+    return f"postgresql://{auth}@{host}:{conf['PORT'] or 5432}/{dbname}"
+
+
+def _admin_connection():
+    return psycopg.connect(server_url("postgres"), autocommit=True)
+
+
+@contextlib.contextmanager
+def scratch_database(prefix: str = "kz_scratch"):
+    """An empty UTF-8 database for one test, dropped afterwards; yields its URL."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with _admin_connection() as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(sql.Identifier(name)))
+    try:
+        yield server_url(name)
+    finally:
+        with _admin_connection() as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def fetch(url: str, headers: dict | None = None, timeout: float = 10.0):
+    """(status, headers, body) of one GET; 3xx, 4xx and 5xx are returned, not raised."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with _opener.open(request, timeout=timeout) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
