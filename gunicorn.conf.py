@@ -10,6 +10,8 @@ graceful_timeout = 20
 keepalive = 5
 max_requests = 2000  # recycle workers now and then
 max_requests_jitter = 200
+# Worker heartbeats in memory: on a container's overlay filesystem they can stall.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
