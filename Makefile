@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 ADDR ?= 127.0.0.1:8000
 PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test lint format messages db-start db-stop db-url clean
+.PHONY: run test lint format messages db-start db-stop db-url backup restore clean
 
 run: $(VENV)/.runtime-installed
 	$(PY) manage.py runarchive $(ADDR)
@@ -29,6 +29,14 @@ db-start db-url: $(VENV)/.runtime-installed
 
 db-stop: $(VENV)/.runtime-installed
 	$(PY) -m kzarchive.embedded_db stop
+
+# make backup [BACKUP_ARGS="--output FILE"]; make restore FILE=backups/….dump [RESTORE_ARGS=--replace]
+backup: $(VENV)/.runtime-installed
+	$(PY) manage.py backup $(BACKUP_ARGS)
+
+restore: $(VENV)/.runtime-installed
+	$(if $(FILE),,$(error usage: make restore FILE=backups/kzarchive-YYYYMMDD-HHMMSS.dump [RESTORE_ARGS=--replace]))
+	$(PY) manage.py restore "$(FILE)" $(RESTORE_ARGS)
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kzarchive needs Python 3.11+: make PYTHON=python3.12 ...")'
