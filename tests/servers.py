@@ -2,15 +2,23 @@
 free loopback ports, and plain HTTP requests that do not follow redirects."""
 
 import contextlib
+import os
 import secrets
+import signal
 import socket
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
 from django.db import connection
 from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def server_url(dbname: str) -> str:
@@ -62,3 +70,45 @@ def fetch(url: str, headers: dict | None = None, timeout: float = 10.0):
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()
+
+
+def production_env(database_url: str, **extra) -> dict:
+    """The environment of a production web process: DJANGO_ENV=production and its secrets."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KZ_", "DJANGO_", "DATABASE"))}
+    env.update(
+        PYTHON=sys.executable,
+        DJANGO_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ALLOWED_HOSTS="127.0.0.1",
+        DATABASE_URL=database_url,
+        **extra,
+    )
+    return env
+
+
+def start_gunicorn(env: dict, log) -> subprocess.Popen:
+    """gunicorn with the repository's gunicorn.conf.py, in its own process group.
+    collectstatic first, as the image's build does (STATIC_ROOT should be a scratch dir)."""
+    collect = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
+    subprocess.run(collect, cwd=ROOT, env=env, check=True, timeout=120)
+    command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "kzarchive.wsgi"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wait_healthy(base: str, process: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        with contextlib.suppress(OSError):
+            if fetch(base + "/healthz", timeout=2)[0] == 200:
+                return
+        time.sleep(0.3)
+    raise RuntimeError(f"{base} never became healthy")
+
+
+def stop_process_group(process: subprocess.Popen, timeout: float = 30) -> int:
+    """SIGTERM to the whole group (what `docker stop` sends); the exit code."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+    return process.wait(timeout=timeout)

@@ -1,55 +1,24 @@
 """The container's start-up script (deploy/start.sh), run here as the Dockerfile runs
 it, against a scratch database on the test server, with production settings."""
 
-import os
 import re
-import secrets
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.servers import fetch, free_port, scratch_database
+from tests.servers import fetch, free_port, production_env, scratch_database, stop_process_group, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 HTTPS = {"X-Forwarded-Proto": "https"}  # what the TLS proxy in front adds
-
-
-def production_env(database_url, **extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KZ_", "DJANGO_", "DATABASE"))}
-    env.update(
-        PYTHON=sys.executable,
-        DJANGO_ENV="production",
-        SECRET_KEY=secrets.token_urlsafe(64),
-        ALLOWED_HOSTS="127.0.0.1",
-        DATABASE_URL=database_url,
-        WEB_CONCURRENCY="2",
-        **extra,
-    )
-    return env
-
-
-def wait_healthy(base, process, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"start.sh exited with {process.returncode}"
-        try:
-            if fetch(base + "/healthz", timeout=2)[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError("the server never became healthy")
 
 
 @pytest.mark.django_db
 def test_start_script_sets_up_and_serves_with_production_settings(tmp_path):
     port = free_port()
     with scratch_database("kz_deploy") as url:
-        env = production_env(url, BIND=f"127.0.0.1:{port}", STATIC_ROOT=str(tmp_path / "static"))
+        env = production_env(url, BIND=f"127.0.0.1:{port}", STATIC_ROOT=str(tmp_path / "static"), WEB_CONCURRENCY="2")
         # The image's build step, then its entrypoint.
         build = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
         subprocess.run(build, cwd=ROOT, env=env, check=True, timeout=120)
@@ -77,8 +46,7 @@ def test_start_script_sets_up_and_serves_with_production_settings(tmp_path):
             )
             assert again.returncode == 0 and "5 unchanged" in again.stdout, again.stdout + again.stderr
         finally:
-            os.killpg(process.pid, signal.SIGTERM)  # what `docker stop` sends
-            code = process.wait(timeout=30)
+            code = stop_process_group(process)
         log.seek(0)
         output = log.read()
         assert code == 0, output
