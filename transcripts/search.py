@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from operator import itemgetter
 
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connections, router, transaction
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -103,6 +103,12 @@ class PageOutOfRange(LookupError):
     pass
 
 
+def read_connection():
+    """The connection the archive is read through: a replica for public pages when
+    one is configured (kzarchive/routers.py), else the primary."""
+    return connections[router.db_for_read(Utterance)]
+
+
 # ---------------------------------------------------------------------------
 # Building the tsquery
 
@@ -117,7 +123,7 @@ def _lexemes(forms: set[str]) -> dict[str, str]:
     if missing:
         if len(_lexeme_cache) > 200_000:
             _lexeme_cache.clear()
-        with connection.cursor() as cursor:
+        with read_connection().cursor() as cursor:
             cursor.execute(
                 "SELECT f, phraseto_tsquery(%s::regconfig, f)::text FROM unnest(%s::text[]) AS f",
                 [TS_CONFIG, missing],
@@ -256,7 +262,8 @@ def search(request: SearchRequest) -> SearchResults:
         raise QueryError(_("Type at least one word to search for."))
     results = SearchResults(request, parsed, build_tsquery(parsed))
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
+        reader = read_connection()
+        with transaction.atomic(using=reader.alias), reader.cursor() as cursor:
             cursor.execute(f"SET LOCAL statement_timeout = {int(STATEMENT_TIMEOUT_MS)}")
             candidates = _count_and_facets(cursor, results)
             _fetch_hits(cursor, results, candidates)
@@ -406,7 +413,7 @@ def mark_terms(marked: str) -> SafeString:
 def suggest(parsed: ParsedQuery, text: str) -> str:
     """The query with unknown words replaced by the closest archive words (pg_trgm)."""
     replacements = {}
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         for word in dict.fromkeys(parsed.words):
             lower = word.lower()
             if len(lower) < 3 or not lower.replace("-", "").isalpha():

@@ -2,7 +2,6 @@
 
 from urllib.parse import urlencode
 
-from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -26,7 +25,7 @@ def highlight_meeting(meeting, utterances, text: str) -> bool:
     except QueryError:
         return False
     by_id = {u.id: u for u in utterances}
-    with connection.cursor() as cursor:
+    with search_module.read_connection().cursor() as cursor:
         cursor.execute(
             "SELECT id FROM transcripts_utterance WHERE id = ANY(%s) AND search_vector @@ %s::tsquery",
             [list(by_id), tsquery],
