@@ -5,7 +5,9 @@ Without DATABASE_URL the project runs on its embedded PostgreSQL 18 cluster
 in .pgdata/ (see kzarchive/embedded_db.py), started on first use.
 """
 
+import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -203,6 +205,22 @@ CONTENT_SECURITY_POLICY = (
 # browsers revalidate every time (a cheap 304); more lets them reuse a page that long.
 ARCHIVE_CACHE_MAX_AGE = int(os.environ.get("KZ_CACHE_MAX_AGE", "0"))
 RELEASE = os.environ.get("KZ_RELEASE", "")  # part of every ETag: a deploy invalidates pages
+# Rendered public pages, keyed by their ETag. A folder in memory (/dev/shm) shared by a
+# host's gunicorn workers; KZ_PAGE_CACHE=off (or a folder path) changes that.
+PAGE_CACHE = os.environ.get("KZ_PAGE_CACHE", "")
+if PAGE_CACHE == "off":
+    _pages = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+else:
+    _shm = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+    _project = hashlib.md5(str(BASE_DIR).encode()).hexdigest()[:8]  # one folder per checkout and user
+    _folder = PAGE_CACHE or _shm / f"kzarchive-pages-{os.geteuid()}-{_project}"
+    _pages = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(_folder),
+        "TIMEOUT": 24 * 3600,
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}, "pages": _pages}
 
 # The archive's sample content and speaker directory.
 FIXTURES_DIR = BASE_DIR / "fixtures"

@@ -29,6 +29,13 @@ def corpus_dir():
 
 
 @pytest.fixture(autouse=True)
+def private_page_cache(settings, request):
+    """Each test its own page cache: no page stored by another test's archive."""
+    pages = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}
+    settings.CACHES = {**settings.CACHES, "pages": pages}
+
+
+@pytest.fixture(autouse=True)
 def fresh_search_caches():
     """Each test has its own archive: no counts or names cached from another."""
     from transcripts import search

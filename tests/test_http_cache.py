@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.test_admin import change_url, form_data
 from transcripts import http_cache
 from transcripts.ingest import ingest_paths
-from transcripts.models import Meeting, Utterance
+from transcripts.models import Meeting, Speaker, Utterance
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +41,19 @@ def test_public_pages_carry_validators_and_answer_304_without_rendering(client, 
     assert len(queries) == 1, [q["sql"] for q in queries]  # the stamp, nothing of the page
     since = client.get(url, headers={"if-modified-since": first["Last-Modified"]})
     assert since.status_code == 304
+
+
+def test_the_server_keeps_rendered_pages_until_the_archive_changes(client, archive):
+    first = client.get("/speakers/")
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get("/speakers/")
+    assert again.status_code == 200 and again.content == first.content and again["ETag"] == first["ETag"]
+    assert len(queries) == 1  # the stamp: the page came from the cache
+    speaker = Speaker.objects.get(slug="vladimir-putin")
+    speaker.name = "Путин Владимир Владимирович"
+    speaker.save()
+    changed = client.get("/speakers/")
+    assert "Путин Владимир Владимирович" in changed.content.decode() and changed["ETag"] != first["ETag"]
 
 
 def test_a_meeting_page_and_its_downloads_are_cacheable(client, archive):

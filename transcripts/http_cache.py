@@ -7,6 +7,10 @@ without the page being rendered; after an ingest or an admin edit the stamp diff
 and the next request gets the new page. Cache-Control is `public, no-cache` (store,
 but revalidate every time) unless ARCHIVE_CACHE_MAX_AGE allows serving a stored copy
 for that many seconds without asking.
+
+The server keeps rendered pages too, in the "pages" cache (settings.CACHES), under a
+key that contains the same ETag: a change to the archive or the code makes every
+stored page unreachable at once, and the cache's own culling removes them.
 """
 
 import hashlib
@@ -14,6 +18,7 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import caches
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
@@ -61,9 +66,14 @@ class ArchiveCacheMiddleware:
         conditional = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if conditional is not None:  # 304 Not Modified, or 412 for a failed If-Match
             return self.mark(conditional, etag, last_modified) if conditional.status_code == 304 else conditional
+        key = f"page:{etag}:{hashlib.sha256(request.get_full_path().encode()).hexdigest()}"
+        if request.method == "GET" and (stored := caches["pages"].get(key)) is not None:
+            return stored
         response = self.get_response(request)
         if response.status_code == 200 and not response.cookies and not response.has_header("Cache-Control"):
             self.mark(response, etag, last_modified)
+            if request.method == "GET" and not response.streaming:
+                caches["pages"].set(key, response)
         return response
 
     @staticmethod
