@@ -57,3 +57,16 @@ def replica_health() -> dict:
     else:
         lag_seconds = round(max(replay_age, 0.0), 3)
     return {"status": "ok", "lag_bytes": lag_bytes, "lag_seconds": lag_seconds}
+
+
+class HealthCheckMiddleware:
+    """Answers /healthz before host checks and the HTTPS redirect: a container's or a
+    balancer's probe speaks plain HTTP to an address, not to the site's host name."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info == "/healthz":
+            return healthz(request)
+        return self.get_response(request)

@@ -8,7 +8,7 @@ from django.urls import include, path
 from kzarchive.health import healthz
 
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
+    path("healthz", healthz, name="healthz"),  # answered by HealthCheckMiddleware; named for reverse()
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     *i18n_patterns(path("", include("transcripts.urls")), prefix_default_language=False),

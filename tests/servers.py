@@ -81,8 +81,8 @@ def production_env(database_url: str, **extra) -> dict:
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="127.0.0.1",
         DATABASE_URL=database_url,
-        **extra,
     )
+    env.update(extra)
     return env
 
 

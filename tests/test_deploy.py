@@ -11,14 +11,21 @@ import pytest
 from tests.servers import fetch, free_port, production_env, scratch_database, stop_process_group, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
-HTTPS = {"X-Forwarded-Proto": "https"}  # what the TLS proxy in front adds
+# What the TLS proxy in front sends; the health check (Docker's HEALTHCHECK) sends neither.
+HTTPS = {"X-Forwarded-Proto": "https", "Host": "kz.example.org"}
 
 
 @pytest.mark.django_db
 def test_start_script_sets_up_and_serves_with_production_settings(tmp_path):
     port = free_port()
     with scratch_database("kz_deploy") as url:
-        env = production_env(url, BIND=f"127.0.0.1:{port}", STATIC_ROOT=str(tmp_path / "static"), WEB_CONCURRENCY="2")
+        env = production_env(
+            url,
+            BIND=f"127.0.0.1:{port}",
+            STATIC_ROOT=str(tmp_path / "static"),
+            ALLOWED_HOSTS="kz.example.org",
+            WEB_CONCURRENCY="2",
+        )
         # The image's build step, then its entrypoint.
         build = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
         subprocess.run(build, cwd=ROOT, env=env, check=True, timeout=120)
@@ -34,7 +41,8 @@ def test_start_script_sets_up_and_serves_with_production_settings(tmp_path):
             assert status == 200 and "Назарбаев" in page
             assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
             assert "script-src 'self'" in headers["Content-Security-Policy"]
-            assert fetch(base + "/")[0] == 301  # plain HTTP is sent to HTTPS
+            assert fetch(base + "/", {"Host": "kz.example.org"})[0] == 301  # plain HTTP is sent to HTTPS
+            assert fetch(base + "/", {**HTTPS, "Host": "127.0.0.1"})[0] == 400  # not one of ALLOWED_HOSTS
 
             stylesheet = re.search(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', page).group(1)
             status, headers, _ = fetch(base + stylesheet, {**HTTPS, "Accept-Encoding": "gzip"})
