@@ -29,6 +29,17 @@ def corpus_dir():
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """A request leaves its language active in the thread: start every test in Russian,
+    so reverse() outside a request gives the default (unprefixed) addresses."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def private_page_cache(settings, request):
     """Each test its own page cache: no page stored by another test's archive."""
     pages = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}
