@@ -19,7 +19,8 @@ import html
 import re
 from dataclasses import dataclass, replace
 
-PARSER_VERSION = 2  # 2: text after an omission mark inside a turn is its own utterance
+PARSER_VERSION = 3  # 2: text after an omission mark inside a turn is its own utterance
+# 3: a line of only control characters or entities is blank, not an empty title or paragraph
 MAX_BYTES = 5 * 1024 * 1024  # the longest kremlin.ru transcripts are well under 1 MB
 TITLE_MAX = 120
 MAX_QUOTE_PARAGRAPHS = 12  # a «quote» left open longer than this is not one quote
@@ -208,6 +209,9 @@ def parse_bytes(data: bytes, filename: str = "") -> Document:
 
 def parse_text(text: str, filename: str = "") -> Document:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    # A line of nothing but control characters, entities or odd spaces is blank:
+    # otherwise it would become an empty title or an empty paragraph.
+    lines = [line if _clean(line).strip() else "" for line in lines]
     if not any(line.strip() for line in lines):
         raise ParseError("empty file", filename=filename)
     first = next(i for i, line in enumerate(lines) if line.strip())
