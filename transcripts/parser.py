@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass, replace
 
 PARSER_VERSION = 3  # 2: text after an omission mark inside a turn is its own utterance
-# 3: a line of only control characters or entities is blank, not an empty title or paragraph
+# 3: a line of only control characters or entities is blank, not an empty title or paragraph;
+#    a news item whose first paragraph is only dots keeps them as its title
 MAX_BYTES = 5 * 1024 * 1024  # the longest kremlin.ru transcripts are well under 1 MB
 TITLE_MAX = 120
 MAX_QUOTE_PARAGRAPHS = 12  # a «quote» left open longer than this is not one quote
@@ -467,7 +468,7 @@ def derive_title(text: str, limit: int = TITLE_MAX) -> str:
         if not _NOT_SENTENCE_END.search(text[: boundary.start()]):
             sentence = text[: boundary.start()]
             break
-    sentence = sentence.rstrip(" .")
+    sentence = sentence.rstrip(" .") or sentence  # a paragraph of dots keeps them as its title
     if len(sentence) <= limit:
         return sentence
     cut = sentence[: limit - 1]
