@@ -84,6 +84,9 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Behind a balancer REMOTE_ADDR is the balancer: lock the client's own address instead.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "kzarchive.client_ip.client_ip"
 
 ROOT_URLCONF = "kzarchive.urls"
 WSGI_APPLICATION = "kzarchive.wsgi.application"

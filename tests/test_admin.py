@@ -351,3 +351,15 @@ def test_unpublishing_refreshes_did_you_mean(admin_client, archive, django_captu
             reverse("admin:transcripts_meeting_changelist"), {"action": "unpublish", "_selected_action": [news.pk]}
         )
     assert not VocabularyWord.objects.filter(word="telegram").exists()
+
+
+def test_behind_a_proxy_lockouts_hit_the_client_not_the_proxy(client, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    User.objects.create_superuser("chief", "chief@example.org", "a-long-pass-phrase")
+    url, right = reverse("admin:login"), {"username": "chief", "password": "a-long-pass-phrase"}
+    attacker = {"x-forwarded-for": "198.51.100.9, 203.0.113.5"}  # a forged first entry, then the proxy's
+    for _ in range(5):
+        client.post(url, {"username": "chief", "password": "wrong"}, headers=attacker)
+    assert client.post(url, right, headers=attacker).status_code == 429
+    editor = {"x-forwarded-for": "192.0.2.44"}  # same proxy (REMOTE_ADDR), another client
+    assert client.post(url, right, headers=editor).status_code == 302
