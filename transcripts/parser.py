@@ -465,7 +465,9 @@ def derive_title(text: str, limit: int = TITLE_MAX) -> str:
     text = text.strip()
     sentence = text
     for boundary in re.finditer(r"(?<=[.!?…])\s+(?=[«\"A-ZА-ЯЁ0-9])", text):
-        if not _NOT_SENTENCE_END.search(text[: boundary.start()]):
+        # Only the few characters before the stop can make it an abbreviation: looking at
+        # those alone keeps a long paragraph of "А. А. …" linear, not quadratic.
+        if not _NOT_SENTENCE_END.search(text, max(0, boundary.start() - 10), boundary.start()):
             sentence = text[: boundary.start()]
             break
     sentence = sentence.rstrip(" .") or sentence  # a paragraph of dots keeps them as its title
