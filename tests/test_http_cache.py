@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.test_admin import change_url, form_data
 from transcripts import http_cache
 from transcripts.ingest import ingest_paths
-from transcripts.models import Meeting, Speaker, Utterance
+from transcripts.models import ArchiveChange, Meeting, Speaker, Utterance
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +116,9 @@ def test_a_new_release_changes_every_etag(client, archive, settings):
 def test_a_max_age_lets_caches_reuse_pages(client, archive, settings):
     settings.ARCHIVE_CACHE_MAX_AGE = 300
     assert client.get("/")["Cache-Control"] == "public, max-age=300"
+
+
+def test_without_the_stamp_row_pages_are_served_uncached(client, archive):
+    ArchiveChange.objects.all().delete()
+    response = client.get("/")
+    assert response.status_code == 200 and "ETag" not in response

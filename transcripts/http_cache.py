@@ -59,7 +59,9 @@ class ArchiveCacheMiddleware:
         if not is_cacheable_request(request):
             return self.get_response(request)
         # Read the stamp before the page: the page is then at least as new as its tag.
-        changed_at = ArchiveChange.objects.values_list("changed_at", flat=True).get(pk=1)
+        changed_at = ArchiveChange.objects.values_list("changed_at", flat=True).filter(pk=1).first()
+        if changed_at is None:  # the row migration 0010 adds is gone (a flushed test database): no validators
+            return self.get_response(request)
         stamp = f"{changed_at.isoformat()}|{release()}"
         etag = f'"{hashlib.sha256(stamp.encode()).hexdigest()[:20]}"'
         last_modified = int(changed_at.timestamp())  # whole seconds: clients should prefer the ETag
