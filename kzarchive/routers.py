@@ -19,11 +19,10 @@ import time
 from django.conf import settings
 from django.db import DatabaseError, connections
 
+from kzarchive.middleware import is_public_read
+
 PRIMARY, REPLICA = "default", "replica"
 PRIMARY_ONLY_APPS = frozenset({"auth", "sessions", "admin", "contenttypes", "axes"})
-# Pages that must never be read from a replica: editing, the language switch (a
-# redirect back to the page), and the health check, which reports both itself.
-PRIMARY_ONLY_PATHS = ("/admin/", "/i18n/", "/healthz")
 REPLICA_RETRY_SECONDS = 30
 
 logger = logging.getLogger(__name__)
@@ -68,16 +67,6 @@ def replica_reachable() -> bool:
     return True
 
 
-def may_read_replica(request) -> bool:
-    """Whether this request's reads may be up to a replication lag behind."""
-    return (
-        request.method in ("GET", "HEAD")
-        and not request.path_info.startswith(PRIMARY_ONLY_PATHS)
-        # A session means an editor (the site has no public accounts): read-your-writes, so they see their edit at once.
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-    )
-
-
 class ReplicaReadsMiddleware:
     """Marks the requests whose reads go to the replica, for the rest of the request."""
 
@@ -85,7 +74,7 @@ class ReplicaReadsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        use_replica = may_read_replica(request) and replica_configured() and replica_reachable()
+        use_replica = is_public_read(request) and replica_configured() and replica_reachable()
         token = _reads_from_replica.set(use_replica)
         try:
             return self.get_response(request)

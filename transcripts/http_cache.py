@@ -22,9 +22,8 @@ from django.core.cache import caches
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
+from kzarchive.middleware import is_public_read
 from transcripts.models import ArchiveChange
-
-NOT_CACHED_PREFIXES = ("/admin/", "/i18n/", "/healthz", "/" + settings.STATIC_URL.lstrip("/"))
 
 
 @cache
@@ -42,21 +41,12 @@ def release() -> str:
     return digest.hexdigest()[:12]
 
 
-def is_cacheable_request(request) -> bool:
-    return (
-        request.method in ("GET", "HEAD")
-        and not request.path_info.startswith(NOT_CACHED_PREFIXES)
-        # A signed-in editor may see what the public does not: never share their pages.
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-    )
-
-
 class ArchiveCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not is_cacheable_request(request):
+        if not is_public_read(request):
             return self.get_response(request)
         # Read the stamp before the page: the page is then at least as new as its tag.
         changed_at = ArchiveChange.objects.values_list("changed_at", flat=True).filter(pk=1).first()
