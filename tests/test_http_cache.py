@@ -122,3 +122,11 @@ def test_without_the_stamp_row_pages_are_served_uncached(client, archive):
     ArchiveChange.objects.all().delete()
     response = client.get("/")
     assert response.status_code == 200 and "ETag" not in response
+
+
+def test_stored_pages_are_kept_per_host_because_citations_name_it(client, archive, settings):
+    settings.ALLOWED_HOSTS = ["a.example.org", "b.example.org"]
+    url = Meeting.objects.get(source_file=PRESS).get_absolute_url()
+    assert "http://a.example.org/meeting/" in client.get(url, headers={"host": "a.example.org"}).content.decode()
+    other = client.get(url, headers={"host": "b.example.org"}).content.decode()
+    assert "http://b.example.org/meeting/" in other and "a.example.org" not in other

@@ -13,6 +13,7 @@ key that contains the same ETag: a change to the archive or the code makes every
 stored page unreachable at once, and the cache's own culling removes them.
 """
 
+import contextlib
 import hashlib
 from functools import cache
 from pathlib import Path
@@ -58,14 +59,17 @@ class ArchiveCacheMiddleware:
         conditional = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if conditional is not None:  # 304 Not Modified, or 412 for a failed If-Match
             return self.mark(conditional, etag, last_modified) if conditional.status_code == 304 else conditional
-        key = f"page:{etag}:{hashlib.sha256(request.get_full_path().encode()).hexdigest()}"
+        # The host too: citations on a page carry its absolute address.
+        address = request.build_absolute_uri()
+        key = f"page:{etag}:{hashlib.sha256(address.encode()).hexdigest()}"
         if request.method == "GET" and (stored := caches["pages"].get(key)) is not None:
             return stored
         response = self.get_response(request)
         if response.status_code == 200 and not response.cookies and not response.has_header("Cache-Control"):
             self.mark(response, etag, last_modified)
             if request.method == "GET" and not response.streaming:
-                caches["pages"].set(key, response)
+                with contextlib.suppress(OSError):  # a full or read-only disk costs speed, not the page
+                    caches["pages"].set(key, response)
         return response
 
     @staticmethod
