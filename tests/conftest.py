@@ -1,4 +1,5 @@
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,14 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture
 def seeds():
     return sorted(FIXTURES.glob("*.txt"))
+
+
+@pytest.fixture
+def seed_folder(seeds, tmp_path):
+    """A folder of copies of the seeds, for tests that add or change files and re-ingest."""
+    for seed in seeds:
+        shutil.copy(seed, tmp_path / seed.name)
+    return tmp_path
 
 
 @pytest.fixture

@@ -12,40 +12,41 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import psycopg
 from django.db import connection
 from psycopg import sql
 
+from transcripts.management.commands.backup import libpq_params
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def server_url(dbname: str) -> str:
-    """A DATABASE_URL for database `dbname` on the server the tests use."""
-    conf = connection.settings_dict
-    host = conf["HOST"] or conf["OPTIONS"].get("host", "")
-    auth = quote(conf["USER"], safe="") + (":" + quote(conf["PASSWORD"], safe="") if conf["PASSWORD"] else "")
-    if host.startswith("/"):  # a Unix socket directory
-        return f"postgresql://{auth}@/{dbname}?host={quote(host, safe='/')}&port={conf['PORT'] or 5432}"
-    return f"postgresql://{auth}@{host}:{conf['PORT'] or 5432}/{dbname}"
-
-
-def _admin_connection():
-    return psycopg.connect(server_url("postgres"), autocommit=True)
+    """A DATABASE_URL for `dbname` on the test server, built from the libpq keywords
+    Django gives psycopg (a socket directory and other options fit in the query)."""
+    params = libpq_params(connection) | {"password": connection.get_connection_params().get("password") or ""}
+    query = {key: value for key, value in params.items() if key != "dbname" and value}
+    return f"postgresql:///{quote(dbname)}?{urlencode(query)}"
 
 
 @contextlib.contextmanager
 def scratch_database(prefix: str = "kz_scratch"):
-    """An empty UTF-8 database for one test, dropped afterwards; yields its URL."""
+    """An empty database beside the test database (same server, encoding and locale),
+    dropped afterwards; yields its URL."""
     name = f"{prefix}_{secrets.token_hex(4)}"
-    with _admin_connection() as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(sql.Identifier(name)))
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    with psycopg.connect(server_url("postgres"), autocommit=True) as admin:
+        locale = "SELECT datcollate, datctype FROM pg_database WHERE datname = %s"
+        collate, ctype = admin.execute(locale, [connection.settings_dict["NAME"]]).fetchone()
+        create = "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE {} LC_CTYPE {}"
+        admin.execute(sql.SQL(create).format(sql.Identifier(name), collate, ctype))
     try:
         yield server_url(name)
     finally:
-        with _admin_connection() as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        with psycopg.connect(server_url("postgres"), autocommit=True) as admin:
+            admin.execute(drop)
 
 
 def free_port() -> int:

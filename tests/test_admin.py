@@ -1,7 +1,6 @@
 """Curation in the admin: edits, publishing, merges, labels, history, access, and re-ingest."""
 
 import datetime as dt
-import shutil
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -20,16 +19,14 @@ PRESS = "000_c5b0e3a29709c268.txt"
 
 
 @pytest.fixture
-def archive(seeds, tmp_path):
-    for seed in seeds:
-        shutil.copy(seed, tmp_path / seed.name)
-    (tmp_path / "repik.txt").write_text(
+def archive(seed_folder):
+    (seed_folder / "repik.txt").write_text(
         "\nВстреча с главой «Деловой России»\n\n\n2025-05-06 14:10:00\n\nМосква, Кремль\n\nЛид.\n"
         "В.Путин: Добрый день.\nА.Репик: Спасибо за приглашение, Владимир Владимирович.\n\n\n\nhttp://example.org/repik",
         encoding="utf-8",
     )
-    assert not ingest_paths([tmp_path]).failures
-    return tmp_path
+    assert not ingest_paths([seed_folder]).failures
+    return seed_folder
 
 
 @pytest.fixture

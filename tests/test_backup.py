@@ -13,21 +13,18 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote, urlencode
 
-import psycopg
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
-from psycopg import sql
 
+from tests.servers import scratch_database, server_url
 from transcripts.ingest import ingest_paths, refresh_vocabulary
 from transcripts.management.commands import backup as backup_command
 from transcripts.management.commands import restore as restore_command
-from transcripts.management.commands.backup import libpq_params
 from transcripts.models import Meeting, Speaker, Utterance
 from transcripts.search import SearchRequest, search
 
@@ -105,13 +102,6 @@ def search_after_a_rename() -> int:
     return found
 
 
-def database_url(dbname: str) -> str:
-    """A DATABASE_URL for `dbname` on the test server (a socket dir fits in the query)."""
-    params = libpq_params(connection) | {"password": connection.get_connection_params().get("password") or ""}
-    query = {key: value for key, value in params.items() if key != "dbname" and value}
-    return f"postgresql:///{quote(dbname)}?{urlencode(query)}"
-
-
 def manage(*args: str, url: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": url}
     return subprocess.run(
@@ -139,26 +129,14 @@ def archive(seeds):
     User.objects.create_user("editor", password="a long pass phrase", is_staff=True)
     Meeting.objects.filter(source_file="003_656b868d880b5e26.txt").update(is_published=False)
     refresh_vocabulary()  # as the admin's Unpublish does
-    return database_url(connection.settings_dict["NAME"])
+    return server_url(connection.settings_dict["NAME"])
 
 
 @pytest.fixture
 def empty_database():
     """A new empty database beside the test database (same server, same locale); dropped afterwards."""
-    name = connection.settings_dict["NAME"] + "_restored"
-    params = libpq_params(connection) | {"dbname": "postgres"}
-    password = connection.get_connection_params().get("password")
-    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-    with psycopg.connect(**params, password=password, autocommit=True) as admin:
-        collate, ctype = admin.execute(
-            "SELECT datcollate, datctype FROM pg_database WHERE datname = %s", [connection.settings_dict["NAME"]]
-        ).fetchone()
-        admin.execute(drop)  # left over from an interrupted run
-        create = "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE {} LC_CTYPE {}"
-        admin.execute(sql.SQL(create).format(sql.Identifier(name), collate, ctype))
-    yield database_url(name)
-    with psycopg.connect(**params, password=password, autocommit=True) as admin:
-        admin.execute(drop)
+    with scratch_database("kz_restored") as url:
+        yield url
 
 
 def run_backup(output: Path) -> str:

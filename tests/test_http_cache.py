@@ -1,8 +1,6 @@
 """HTTP caching of public pages: validators from the archive's change stamp, a 304
 without rendering, and invalidation by ingest and by admin edits."""
 
-import shutil
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -18,11 +16,9 @@ PRESS = "000_c5b0e3a29709c268.txt"
 
 
 @pytest.fixture
-def archive(seeds, tmp_path):
-    for seed in seeds:
-        shutil.copy(seed, tmp_path / seed.name)
-    assert not ingest_paths([tmp_path]).failures
-    return tmp_path
+def archive(seed_folder):
+    assert not ingest_paths([seed_folder]).failures
+    return seed_folder
 
 
 def revalidate(client, url, response):
