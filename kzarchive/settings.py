@@ -5,6 +5,7 @@ Without DATABASE_URL the project runs on its embedded PostgreSQL 18 cluster
 in .pgdata/ (see kzarchive/embedded_db.py), started on first use.
 """
 
+import datetime as dt
 import hashlib
 import os
 import tempfile
@@ -224,6 +225,10 @@ else:
         "OPTIONS": {"MAX_ENTRIES": 5000},
     }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}, "pages": _pages}
+
+# The dates a meeting may have (transcripts/dates.py): ingest and the admin refuse others.
+ARCHIVE_FIRST_DATE = dt.date.fromisoformat(os.environ.get("KZ_FIRST_DATE", "1991-01-01"))
+ARCHIVE_FUTURE_DAYS = int(os.environ.get("KZ_FUTURE_DAYS", "366"))
 
 # The archive's sample content and speaker directory.
 FIXTURES_DIR = BASE_DIR / "fixtures"
