@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import re
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -29,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from .models import TS_CONFIG, Speaker, Utterance
 from .query import ParsedQuery, QueryError, Term, parse_query, word_forms
+from .stamp import StampedCache
 
 PAGE_SIZE = 20
 EXACT_LIMIT = 1000  # up to this many matches, counts, facets and ranking are exact
@@ -132,18 +132,17 @@ def _lexemes(forms: set[str]) -> dict[str, str]:
     return {f: _lexeme_cache[f] for f in forms}
 
 
-_names_cache: tuple[float, frozenset[str]] = (0.0, frozenset())
+def _speaker_name_words() -> frozenset[str]:
+    words = " ".join(Speaker.objects.filter(kind=Speaker.Kind.PERSON).values_list("name", flat=True))
+    return frozenset(w.lower() for w in words.replace("-", " ").split() if len(w) > 2)
+
+
+# Lower-case words of speakers' names, for the surname paradigm (query.word_forms).
+_names = StampedCache(_speaker_name_words)
 
 
 def _proper_names() -> frozenset[str]:
-    """Lower-case words of speakers' names, refreshed every five minutes."""
-    global _names_cache
-    loaded_at, names = _names_cache
-    if time.monotonic() - loaded_at > 300:
-        words = " ".join(Speaker.objects.filter(kind=Speaker.Kind.PERSON).values_list("name", flat=True))
-        names = frozenset(w.lower() for w in words.replace("-", " ").split() if len(w) > 2)
-        _names_cache = (time.monotonic(), names)
-    return names
+    return _names.get()
 
 
 def build_tsquery(parsed: ParsedQuery) -> str:
@@ -230,29 +229,24 @@ def _matches(cursor, where: str, params: list, extra: str = "", limit: int | Non
     return cursor.fetchall()
 
 
-_scale_cache: tuple[float, int, dict[int, float]] = (0.0, 0, {})
+def _count_sample_rows() -> tuple[int, dict[int, float]]:
+    """(all utterances, {modulus: scale}). Meetings differ in size, so a scale is
+    counted rows over sampled rows, not the modulus."""
+    filters = ", ".join(f"count(*) FILTER (WHERE meeting_id % {int(m)} = 0)" for m in SAMPLE_MODULI)
+    with read_connection().cursor() as cursor:
+        cursor.execute(f"SELECT count(*), {filters} FROM transcripts_utterance")
+        rows, *sampled = cursor.fetchone()
+    return max(rows, 1), {m: rows / n if n else float(m) for m, n in zip(SAMPLE_MODULI, sampled, strict=True)}
+
+
+_scales = StampedCache(_count_sample_rows)
 
 
 def reset_caches() -> None:
-    """Forget the speaker names and table counts cached for five minutes (after an
-    ingest, or between tests)."""
-    global _scale_cache, _names_cache
-    _scale_cache = (0.0, 0, {})
-    _names_cache = (0.0, frozenset())
-
-
-def _sample_scales(cursor) -> tuple[int, dict[int, float]]:
-    """(all utterances, {modulus: scale}). Meetings differ in size, so a scale is
-    counted rows over sampled rows, not the modulus; counted every five minutes."""
-    global _scale_cache
-    counted_at, rows, scales = _scale_cache
-    if time.monotonic() - counted_at > 300:
-        filters = ", ".join(f"count(*) FILTER (WHERE meeting_id %% {int(m)} = 0)" for m in SAMPLE_MODULI)
-        cursor.execute(f"SELECT count(*), {filters} FROM transcripts_utterance", [])
-        rows, *sampled = cursor.fetchone()
-        scales = {m: rows / n if n else float(m) for m, n in zip(SAMPLE_MODULI, sampled, strict=True)}
-        _scale_cache = (time.monotonic(), rows, scales)
-    return max(rows, 1), scales
+    """Forget the speaker names and table counts (they are also recomputed whenever the
+    archive's change stamp moves)."""
+    _names.clear()
+    _scales.clear()
 
 
 def search(request: SearchRequest) -> SearchResults:
@@ -282,7 +276,7 @@ def _count_and_facets(cursor, results: SearchResults) -> list[tuple]:
     are the ranking candidates (all of them, or the sample's)."""
     where, params = _where(results.request, results.tsquery)
     _plan(cursor, bitmap=True)
-    table_rows, scales = _sample_scales(cursor)
+    table_rows, scales = _scales.get()
     for modulus in SAMPLE_MODULI:  # smallest first: a phrase re-reads every candidate's vector
         sample = _matches(cursor, where, params, f"AND u.meeting_id %% {int(modulus)} = 0")
         if len(sample) >= ENOUGH_SAMPLED:
