@@ -22,7 +22,8 @@ def date_problem(date: dt.date, today: dt.date | None = None) -> str:
     if date < first:
         return f"the date {date.isoformat()} is before {first.isoformat()}, the earliest this archive accepts"
     if date > last:
-        return f"the date {date.isoformat()} is after {last.isoformat()}, more than {settings.ARCHIVE_FUTURE_DAYS} days ahead"
+        ahead = settings.ARCHIVE_FUTURE_DAYS
+        return f"the date {date.isoformat()} is after {last.isoformat()}, more than {ahead} days ahead"
     return ""
 
 
