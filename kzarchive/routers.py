@@ -19,7 +19,7 @@ import time
 from django.conf import settings
 from django.db import DatabaseError, connections
 
-from kzarchive.middleware import is_public_read
+from kzarchive.public_reads import is_public_read
 
 PRIMARY, REPLICA = "default", "replica"
 PRIMARY_ONLY_APPS = frozenset({"auth", "sessions", "admin", "contenttypes", "axes"})

@@ -126,3 +126,75 @@ def test_stored_pages_are_kept_per_host_because_citations_name_it(client, archiv
     assert "http://a.example.org/meeting/" in client.get(url, headers={"host": "a.example.org"}).content.decode()
     other = client.get(url, headers={"host": "b.example.org"}).content.decode()
     assert "http://b.example.org/meeting/" in other and "a.example.org" not in other
+
+
+MISSING = ["/meeting/does-not-exist/", "/speakers/nobody/", "/meetings/2022/02/30/", "/search/?q=Путин&page=99999"]
+
+
+@pytest.mark.parametrize("url", MISSING)
+@pytest.mark.parametrize("validator", ["*", "current"])
+def test_a_missing_page_is_a_404_whatever_the_validators_say(client, archive, url, validator):
+    current = client.get("/")["ETag"]  # one tag for the whole site
+    response = client.get(url, headers={"if-none-match": current if validator == "current" else validator})
+    assert response.status_code == 404
+    assert client.get(url, headers={"if-none-match": current}).status_code == 404  # also once rendered before
+
+
+def test_a_bad_search_stays_a_400_whatever_the_validators_say(client, archive):
+    current = client.get("/")["ETag"]
+    response = client.get("/search/", {"q": "Путин", "page": "x", "format": "json"}, headers={"if-none-match": "*"})
+    assert response.status_code == 400 and "page" in response.json()["errors"]
+    response = client.get(
+        "/search/", {"q": "Путин", "sort": "nope", "format": "json"}, headers={"if-none-match": current}
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("url", ["/", "/speakers/", "/search/?q=Назарбаев"])
+def test_a_page_that_exists_answers_304_to_a_star_and_to_its_tag(client, archive, url):
+    assert client.get(url, headers={"if-none-match": "*"}).status_code == 304  # not stored yet: rendered first
+    first = client.get(url)
+    assert revalidate(client, url, first).status_code == 304
+
+
+def test_unknown_parameters_redirect_to_the_page_without_them(client, archive):
+    slug = Meeting.objects.get(source_file=PRESS).slug
+    for url, expected in [
+        ("/?fill=1", "/"),
+        ("/speakers/?fill=2&x=y", "/speakers/"),
+        (f"/meeting/{slug}/?fill=3&q=Путин", f"/meeting/{slug}/?q=%D0%9F%D1%83%D1%82%D0%B8%D0%BD"),
+        ("/search/?q=Путин&fill=4&sort=newest", "/search/?q=%D0%9F%D1%83%D1%82%D0%B8%D0%BD&sort=newest"),
+        ("/en/meetings/2022/?utm_source=mail", "/en/meetings/2022/"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 301 and response["Location"] == expected, url
+        assert client.get(expected).status_code == 200
+
+
+def test_unknown_parameters_cannot_fill_the_page_cache(client, archive, settings):
+    settings.CACHES = {**settings.CACHES, "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import caches
+
+    client.get("/speakers/")
+    stored = len(caches["pages"]._cache)
+    for n in range(20):
+        client.get(f"/speakers/?fill={n}")
+        client.get(f"/search/?sort=newest&q=Путин&fill={n}")
+    client.get("/search/?q=Путин&sort=newest")
+    client.get("/search/?sort=newest&q=Путин")  # the same page: parameters in another order
+    assert len(caches["pages"]._cache) == stored + 1
+
+
+def test_a_made_up_session_cookie_does_not_switch_off_caching(client, archive):
+    first = client.get("/speakers/")
+    for value in ["0" * 32, "not-a-session", "x" * 5000, "abc\x7f"]:
+        client.cookies["sessionid"] = value
+        response = client.get("/speakers/")
+        assert response.status_code == 200 and response["ETag"] == first["ETag"], value
+        assert revalidate(client, "/speakers/", first).status_code == 304
+
+
+def test_a_signed_in_session_still_sees_its_own_pages(admin_client, archive):
+    response = admin_client.get("/speakers/")
+    assert response.status_code == 200 and "ETag" not in response
+    assert admin_client.get("/speakers/?fill=1").status_code == 200  # editors are not redirected either

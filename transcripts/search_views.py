@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from . import search as search_module
 from .forms import SearchForm
+from .http_cache import query_params
 from .query import QueryError, parse_query
 
 
@@ -43,6 +44,7 @@ def highlight_meeting(meeting, utterances, text: str) -> bool:
     return True
 
 
+@query_params("q", "speaker", "from", "to", "kind", "location", "sort", "page", "format")
 def search(request):
     form = SearchForm(request.GET)
     wants_json = request.GET.get("format") == "json"

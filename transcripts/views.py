@@ -14,10 +14,12 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from . import browse
+from .http_cache import query_params
 from .models import Speaker
 from .search_views import highlight_meeting
 
 
+@query_params()
 def home(request):
     latest = browse.in_order(browse.published_meetings()).reverse()[:10]
     return render(
@@ -27,6 +29,7 @@ def home(request):
     )
 
 
+@query_params()
 def archive_index(request):
     return render(request, "transcripts/archive_index.html", {"per_year": browse.meetings_per_year()})
 
@@ -57,6 +60,7 @@ def _nav(period: browse.Period, unit: str) -> dict:
     return links
 
 
+@query_params()
 def archive_year(request, year):
     start = _date_or_404(year)
     counts = browse.meetings_per_day(year)
@@ -70,6 +74,7 @@ def archive_year(request, year):
     return render(request, "transcripts/archive_year.html", context)
 
 
+@query_params()
 def archive_month(request, year, month):
     start = _date_or_404(year, month)
     end = browse.month_end(year, month)
@@ -83,6 +88,7 @@ def archive_month(request, year, month):
     return render(request, "transcripts/archive_month.html", context)
 
 
+@query_params()
 def archive_day(request, year, month, day):
     date = _date_or_404(year, month, day)
     meetings = browse.in_order(browse.published_meetings().filter(date=date))
@@ -90,6 +96,7 @@ def archive_day(request, year, month, day):
     return render(request, "transcripts/archive_day.html", context)
 
 
+@query_params("q", "page")
 def meeting_detail(request, slug):
     meeting = get_object_or_404(browse.published_meetings(), slug=slug)
     utterances = list(meeting.utterances.select_related("speaker", "section").order_by("seq"))
@@ -115,6 +122,7 @@ def meeting_detail(request, slug):
     return render(request, "transcripts/meeting.html", context)
 
 
+@query_params()
 def meeting_text(request, slug):
     """The transcript as plain text, as it would be quoted."""
     meeting = get_object_or_404(browse.published_meetings(), slug=slug)
@@ -130,6 +138,7 @@ def meeting_text(request, slug):
     return response
 
 
+@query_params()
 def meeting_json(request, slug):
     meeting = get_object_or_404(browse.published_meetings(), slug=slug)
     data = {
@@ -162,6 +171,7 @@ def meeting_json(request, slug):
     return response
 
 
+@query_params()
 def speaker_list(request):
     context = {
         "people": browse.speakers_with_counts(Speaker.Kind.PERSON),
@@ -173,6 +183,7 @@ def speaker_list(request):
 MEETINGS_SHOWN = 50  # the latest; a long-serving speaker has thousands
 
 
+@query_params("page")
 def speaker_detail(request, slug):
     speaker = get_object_or_404(Speaker, slug=slug)
     utterances = browse.published_utterances().filter(speaker=speaker).select_related("meeting")
