@@ -191,7 +191,7 @@ def test_same_source_twice_in_one_run_is_refused(tmp_path, seeds):
     shutil.copy(src, tmp_path / "b.txt")
     report = ingest_paths([tmp_path])
     assert report.summary() == "2 files: 1 added, 0 updated, 0 unchanged, 1 failed"
-    assert "same source as" in report.failures[0].reason
+    assert report.failures[0].reason == f"the same source URL as {tmp_path / 'a.txt'}, read earlier in this run"
 
 
 def test_command_prints_summary_and_fails_with_status_1(tmp_path, seeds, capsys):

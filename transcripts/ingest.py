@@ -9,9 +9,12 @@ there is none), with django-postgres-extra upserts keeping row ids stable.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
+import os
 import re
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +32,7 @@ from .models import Meeting, Section, Speaker, SpeakerAlias, Utterance, Vocabula
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 ADDED, UPDATED, UNCHANGED, FAILED = "added", "updated", "unchanged", "failed"
+SKIPPED = "skipped"  # found in a folder but not a file ingest reads (a link, a FIFO…)
 
 
 @dataclass
@@ -41,8 +45,13 @@ class FileResult:
     conflicts: list = field(default_factory=list)  # Conflict: an editor's version kept
 
     def describe(self) -> str:
-        where = str(self.path) + (f":{self.line}" if self.line else "")
+        # A file name with a newline in it must not forge a line of the report.
+        where = _printable(str(self.path)) + (f":{self.line}" if self.line else "")
         return f"{where}: {self.reason}" if self.reason else where
+
+
+def _printable(text: str) -> str:
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], text)
 
 
 @dataclass
@@ -57,29 +66,212 @@ class IngestReport:
         return [r for r in self.results if r.status == FAILED]
 
     def summary(self) -> str:
+        skipped = self.count(SKIPPED)
         return (
             f"{len(self.results)} files: {self.count(ADDED)} added, {self.count(UPDATED)} updated, "
             f"{self.count(UNCHANGED)} unchanged, {self.count(FAILED)} failed"
-        )
+        ) + (f", {skipped} skipped" if skipped else "")
 
 
-def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileResult]]:
-    """Files named directly, plus *.txt below named directories, in a stable order."""
-    files, missing = [], []
+@dataclass(frozen=True)
+class Source:
+    """A file to read. `root` is the real path of the folder it was found in (None for a
+    file named directly): what it reads must lie inside, whatever links lead there."""
+
+    path: Path
+    root: str | None = None
+
+
+class Unreadable(Exception):
+    """A file ingest will not open or read; `reason` never quotes its content."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def kind_of(mode: int) -> str:
+    """What a non-regular file is, in plain words."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    return "not a regular file"
+
+
+def _not_regular(mode: int) -> str:
+    kind = kind_of(mode)
+    return kind if kind == "not a regular file" else f"{kind}, not a regular file"
+
+
+def _inside(real: str, root: str) -> bool:
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def collect_files(
+    paths: Iterable[str | Path], *, follow_symlinks: bool = False
+) -> tuple[list[Source], list[FileResult]]:
+    """Files named directly, plus *.txt below named folders, in a stable order; and
+    what was refused (FAILED, named directly) or skipped (SKIPPED, found in a folder).
+
+    Only regular files are read: a FIFO would block, a device never ends. Symbolic
+    links are not followed (a link to /etc/shadow would be read as root), except a
+    folder named on the command line; with follow_symlinks, links are followed when
+    they stay inside the folder being ingested (named files: wherever they lead)."""
+    files: list[Source] = []
+    problems: list[FileResult] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*.txt") if p.is_file()))
-        elif path.is_file():
-            files.append(path)
+        try:
+            st = path.lstat()
+        except FileNotFoundError:
+            problems.append(FileResult(path, FAILED, reason="no such file or directory"))
+            continue
+        except OSError as exc:
+            problems.append(FileResult(path, FAILED, reason=f"cannot read: {exc.strerror or exc}"))
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            try:
+                target = path.stat()
+            except OSError:
+                problems.append(FileResult(path, FAILED, reason="a symbolic link to nothing (its target is missing)"))
+                continue
+            if stat.S_ISDIR(target.st_mode):  # a folder named here is the folder to ingest
+                _walk(path, os.path.realpath(path), follow_symlinks, files, problems)
+            elif not follow_symlinks:
+                reason = "a symbolic link; not followed (use --follow-symlinks to read the file it points to)"
+                problems.append(FileResult(path, FAILED, reason=reason))
+            elif not stat.S_ISREG(target.st_mode):
+                problems.append(FileResult(path, FAILED, reason=f"a symbolic link to {_not_regular(target.st_mode)}"))
+            else:
+                files.append(Source(path))
+        elif stat.S_ISDIR(st.st_mode):
+            _walk(path, os.path.realpath(path), follow_symlinks, files, problems)
+        elif stat.S_ISREG(st.st_mode):
+            files.append(Source(path))
         else:
-            missing.append(FileResult(path, FAILED, reason="no such file or directory"))
+            problems.append(FileResult(path, FAILED, reason=_not_regular(st.st_mode)))
     seen, unique = set(), []
-    for path in files:
-        if path.resolve() not in seen:
-            seen.add(path.resolve())
-            unique.append(path)
-    return unique, missing
+    for source in files:
+        if os.path.realpath(source.path) not in seen:
+            seen.add(os.path.realpath(source.path))
+            unique.append(source)
+    return unique, problems
+
+
+def _walk(folder: Path, root: str, follow_symlinks: bool, files: list[Source], problems: list[FileResult]) -> None:
+    """*.txt below `folder`, sorted as paths sort; nothing is opened here, only lstat'ed."""
+    found: list[tuple[Path, FileResult | None]] = []
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            with os.scandir(current) as entries:
+                entries = list(entries)
+        except OSError as exc:
+            problems.append(FileResult(current, FAILED, reason=f"cannot read the folder: {exc.strerror or exc}"))
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                mode = entry.stat(follow_symlinks=False).st_mode
+            except OSError:
+                continue  # gone since the listing
+            if stat.S_ISDIR(mode):
+                pending.append(path)
+                continue
+            is_txt = entry.name.endswith(".txt")
+            if not stat.S_ISLNK(mode):
+                if is_txt:
+                    found.append(
+                        (path, None if stat.S_ISREG(mode) else FileResult(path, SKIPPED, reason=_not_regular(mode)))
+                    )
+                continue
+            # A link: reported when it names a transcript or a folder (whose files would be missed).
+            try:
+                target = path.stat()
+            except OSError:
+                target = None
+            if not is_txt and not (target and stat.S_ISDIR(target.st_mode)):
+                continue
+            if not follow_symlinks:
+                what = "a folder" if target and stat.S_ISDIR(target.st_mode) else "a file"
+                reason = f"a symbolic link to {what}; not followed (use --follow-symlinks for links inside the folder)"
+            elif target is None:
+                reason = "a symbolic link to nothing (its target is missing)"
+            elif not _inside(os.path.realpath(path), root):
+                reason = "a symbolic link to outside the folder being ingested; not followed"
+            elif stat.S_ISDIR(target.st_mode):
+                continue  # its target is inside the folder, and read there
+            elif not stat.S_ISREG(target.st_mode):
+                reason = f"a symbolic link to {_not_regular(target.st_mode)}"
+            else:
+                found.append((path, None))
+                continue
+            found.append((path, FileResult(path, SKIPPED, reason=reason)))
+    for path, problem in sorted(found, key=lambda item: item[0]):
+        if problem:
+            problems.append(problem)
+        else:
+            files.append(Source(path, root))
+
+
+def read_source(source: Source, *, follow_symlinks: bool = False) -> bytes:
+    """The file's bytes, unchanged, or Unreadable. Checked before opening (a FIFO would
+    block, a device never ends, a sparse file can claim gigabytes) and again on the open
+    file (it may have been swapped since); never more than parser.MAX_BYTES + 1 read."""
+    path = source.path
+    st = os.stat(path, follow_symlinks=follow_symlinks)
+    if stat.S_ISLNK(st.st_mode):
+        raise Unreadable("a symbolic link; not followed (use --follow-symlinks)")
+    if not stat.S_ISREG(st.st_mode):
+        raise Unreadable(_not_regular(st.st_mode))
+    if st.st_size > parser.MAX_BYTES:
+        raise Unreadable(f"file is {st.st_size} bytes, over the {parser.MAX_BYTES} byte limit")
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= os.O_NOFOLLOW
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise Unreadable("a symbolic link; not followed (use --follow-symlinks)") from None
+        raise
+    try:
+        opened = os.fstat(fd)
+        if (opened.st_dev, opened.st_ino) != (st.st_dev, st.st_ino) or not stat.S_ISREG(opened.st_mode):
+            raise Unreadable("the file was replaced while being opened; not read")
+        if source.root is not None and not _inside(_real_path(fd, path), source.root):
+            raise Unreadable("leads outside the folder being ingested; not read")
+        chunks, left = [], parser.MAX_BYTES + 1  # +1: a file that grew past the limit is seen to
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > parser.MAX_BYTES:
+        raise Unreadable(f"file is over the {parser.MAX_BYTES} byte limit (it grew while being read)")
+    return data
+
+
+def _real_path(fd: int, path: Path) -> str:
+    """Where the open file really is (Linux: /proc/self/fd), whatever links led to it."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return os.path.realpath(path)
 
 
 class SpeakerResolver:
@@ -158,21 +350,41 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(b"parser-v%d\n" % parser.PARSER_VERSION + data).hexdigest()
 
 
-def ingest_paths(paths: Iterable[str | Path], *, on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
-    files, missing = collect_files(paths)
-    return ingest_files(files, on_file=on_file, earlier=missing)
+def ingest_paths(
+    paths: Iterable[str | Path],
+    *,
+    on_file: Callable[[FileResult], None] | None = None,
+    follow_symlinks: bool = False,
+    allow_partial_copies: bool = False,
+) -> IngestReport:
+    files, problems = collect_files(paths, follow_symlinks=follow_symlinks)
+    return ingest_files(
+        files,
+        on_file=on_file,
+        earlier=problems,
+        follow_symlinks=follow_symlinks,
+        allow_partial_copies=allow_partial_copies,
+    )
 
 
 def ingest_files(
-    files: list[Path], *, on_file: Callable[[FileResult], None] | None = None, earlier: list[FileResult] = ()
+    files: list[Source | Path],
+    *,
+    on_file: Callable[[FileResult], None] | None = None,
+    earlier: list[FileResult] = (),
+    follow_symlinks: bool = False,
+    allow_partial_copies: bool = False,
 ) -> IngestReport:
     """Ingest `files` in order; `on_file` is called after each one (progress)."""
     report = IngestReport(list(earlier))
     load_speaker_directory()
     resolver = SpeakerResolver()
     keys_seen: dict[str, Path] = {}
-    for path in files:
-        result = ingest_file(path, resolver, keys_seen)
+    for item in files:
+        source = item if isinstance(item, Source) else Source(Path(item))
+        result = ingest_file(
+            source, resolver, keys_seen, follow_symlinks=follow_symlinks, allow_partial_copies=allow_partial_copies
+        )
         report.results.append(result)
         if on_file:
             on_file(result)
@@ -187,18 +399,31 @@ def refresh_vocabulary() -> None:
     VocabularyWord.refresh(concurrently=True)
 
 
-def ingest_file(path: Path, resolver: SpeakerResolver, keys_seen: dict[str, Path]) -> FileResult:
+def ingest_file(
+    source: Source,
+    resolver: SpeakerResolver,
+    keys_seen: dict[str, Path],
+    *,
+    follow_symlinks: bool = False,
+    allow_partial_copies: bool = False,
+) -> FileResult:
+    path = source.path
     try:
-        data = path.read_bytes()
-        doc = parser.parse_bytes(data, path.name)
+        data = read_source(source, follow_symlinks=follow_symlinks)
+        doc = parser.parse_bytes(data, path.name)  # the bytes as read: the parser finds the encoding
+    except Unreadable as exc:
+        return FileResult(path, FAILED, reason=exc.reason)
     except parser.ParseError as exc:
-        return FileResult(path, FAILED, reason=exc.reason, line=exc.line)
+        return FileResult(path, FAILED, reason=parse_reason(exc.reason), line=exc.line)
     except OSError as exc:
         return FileResult(path, FAILED, reason=f"cannot read: {exc.strerror or exc}")
 
     key = source_key(doc.url, path)
     if key in keys_seen:
-        return FileResult(path, FAILED, reason=f"same source as {keys_seen[key]} in this run ({key})")
+        same = "source URL" if doc.url else "file name (and no URL)"
+        return FileResult(
+            path, FAILED, reason=f"the same {same} as {_printable(str(keys_seen[key]))}, read earlier in this run"
+        )
     keys_seen[key] = path
 
     digest = content_hash(data)
@@ -220,8 +445,37 @@ def ingest_file(path: Path, resolver: SpeakerResolver, keys_seen: dict[str, Path
                 doc, key=key, digest=digest, source_file=path.name, resolver=resolver
             )
     except DatabaseError as exc:
-        return FileResult(path, FAILED, reason=f"database error, nothing stored: {exc}".strip())
+        return FileResult(path, FAILED, reason=f"database error, nothing stored: {database_reason(exc)}")
     return FileResult(path, UPDATED if existing else ADDED, meeting_id=meeting_id, conflicts=conflicts)
+
+
+# Parser reasons that quote the file, and what ingest says instead: a reason is printed,
+# and the file may be anything (a link to /etc/shadow).
+_QUOTING_REASONS = (
+    (re.compile(r"^expected the date line"), "expected the date line YYYY-MM-DD HH:MM:SS after the title"),
+    (re.compile(r"^speaker label .* has no text$"), "a speaker label with no text after it"),
+    (re.compile(r"^the two date lines disagree"), "the two date lines (DD-MM-YYYY, DD.MM.YYYY) name different days"),
+)
+_QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"|«[^»\n]*»")
+
+
+def parse_reason(reason: str) -> str:
+    """A parser reason with nothing of the file in it: known quoting reasons are
+    replaced, and anything else in quotes is cut (a reason added to the parser later)."""
+    for pattern, plain in _QUOTING_REASONS:
+        if pattern.search(reason):
+            return plain
+    return _QUOTED.sub("…", reason)
+
+
+def database_reason(exc: DatabaseError) -> str:
+    """PostgreSQL's primary message without its DETAIL ("Key (slug)=(…)" quotes the
+    data) and without quoted values."""
+    diag = getattr(exc.__cause__, "diag", None) or getattr(exc, "diag", None)
+    message = getattr(diag, "message_primary", None) or str(exc).strip().split("\n", 1)[0]
+    message = _QUOTED.sub("…", message.strip())
+    constraint = getattr(diag, "constraint_name", None)
+    return f"{message} ({constraint})" if constraint else message
 
 
 def store_document(

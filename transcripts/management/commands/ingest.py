@@ -9,16 +9,26 @@ from transcripts.ingest import FAILED, collect_files, ingest_files
 
 
 class Command(BaseCommand):
-    help = "Import plain-text transcripts (files, or folders searched recursively for *.txt)."
+    help = (
+        "Import plain-text transcripts (files, or folders searched recursively for *.txt). Only regular"
+        " files are read: FIFOs, devices and sockets are skipped, and symbolic links are not followed"
+        " (a folder named here may itself be a link) unless --follow-symlinks is given."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", metavar="PATH")
         parser.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
+        parser.add_argument(
+            "--follow-symlinks",
+            action="store_true",
+            help="follow symbolic links: inside a folder, only those that stay inside it (links out of"
+            " it are skipped all the same); a link named here is followed wherever it leads",
+        )
 
-    def handle(self, *args, paths, no_progress, verbosity, **options):
-        files, missing = collect_files(paths)
-        for result in missing:
-            self.stderr.write(f"FAILED {result.describe()}")
+    def handle(self, *args, paths, no_progress, verbosity, follow_symlinks, **options):
+        files, problems = collect_files(paths, follow_symlinks=follow_symlinks)
+        for result in problems:
+            self.stderr.write(f"{result.status.upper()} {result.describe()}")
         # A progress bar only on a terminal; logs and CI get the summary alone.
         bar = tqdm(total=len(files), unit="file", disable=no_progress or not sys.stderr.isatty(), file=sys.stderr)
 
@@ -32,7 +42,12 @@ class Command(BaseCommand):
                 bar.write(f"CONFLICT {result.path}: {conflict.describe()}", file=sys.stderr)
 
         with bar:
-            report = ingest_files(files, on_file=on_file, earlier=missing)
+            report = ingest_files(
+                files,
+                on_file=on_file,
+                earlier=problems,
+                follow_symlinks=follow_symlinks,
+            )
         self.stdout.write(report.summary())
         if report.failures:
             raise CommandError(f"{len(report.failures)} file(s) failed; see the lines above", returncode=1)
