@@ -24,6 +24,10 @@ def test_all_five_seeds_are_shipped():
     assert [p.name[:3] for p in SEEDS] == ["000", "001", "002", "003", "004"]
 
 
+def test_the_golden_inputs_are_shipped():
+    assert [p.name for p in INPUTS] == ["initials_two_word_surname.txt", "name_with_particles.txt"]
+
+
 @pytest.mark.parametrize("source", SEEDS + INPUTS, ids=lambda p: p.name)
 def test_parse_matches_golden(source):
     doc = parse_bytes(source.read_bytes(), source.name)

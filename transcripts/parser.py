@@ -19,9 +19,10 @@ import html
 import re
 from dataclasses import dataclass, replace
 
-PARSER_VERSION = 3  # 2: text after an omission mark inside a turn is its own utterance
+PARSER_VERSION = 4  # 2: text after an omission mark inside a turn is its own utterance
 # 3: a line of only control characters or entities is blank, not an empty title or paragraph;
 #    a news item whose first paragraph is only dots keeps them as its title
+# 4: labels with two- or three-word surnames ("Х.Гарсиа Лопес:") or particles ("Мохаммед бен Салман:")
 MAX_BYTES = 5 * 1024 * 1024  # the longest kremlin.ru transcripts are well under 1 MB
 TITLE_MAX = 120
 MAX_QUOTE_PARAGRAPHS = 12  # a «quote» left open longer than this is not one quote
@@ -49,9 +50,13 @@ _UPPER = "А-ЯЁA-Z"
 _LOWER = "а-яёa-z"
 _WORD = rf"[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}]?[{_LOWER}]+)*"
 _INITIALS = rf"(?:[{_UPPER}]\.(?:-[{_UPPER}]\.)?){{1,2}}"
+# Lower-case particles inside a name; only before a capitalised word, so a sentence
+# still needs capitals throughout ("Мохаммед бен Салман", "У.фон дер Ляйен", "аль-Нахайян").
+_PARTICLE = r"(?:бен|бин|ибн|аль|де|(?:ван|фон)(?: дер)?)[ -]"
+_PART = rf"(?:{_PARTICLE})?{_WORD}"
 _NAME = (
-    rf"{_INITIALS} ?{_WORD}"  # В.Путин, К.-Ж.Токаев
-    rf"|{_WORD}(?: {_WORD}){{1,3}}"  # Патриарх Кирилл, Умару Сиссоку Эмбало
+    rf"{_INITIALS} ?{_PART}(?: {_PART}){{0,2}}"  # В.Путин, К.-Ж.Токаев, Х.Гарсиа Лопес
+    rf"|{_WORD}(?: {_PART}){{1,3}}"  # Патриарх Кирилл, Умару Сиссоку Эмбало, Мохаммед бен Салман
     rf"|{'|'.join(sorted(ROLE_LABELS, key=len, reverse=True))}"
 )
 LABEL_RE = re.compile(rf"^(?P<label>{_NAME}) ?(?P<remark>\([^()\n]{{1,120}}\))? ?:\s*(?P<rest>.*)$")
