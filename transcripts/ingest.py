@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import functools
 import hashlib
+import html
 import json
 import os
 import re
@@ -27,7 +29,7 @@ from django.utils import timezone
 from psqlextra.types import ConflictAction
 from slugify import slugify
 
-from . import parser, search
+from . import dates, parser, search
 from .models import Meeting, Section, Speaker, SpeakerAlias, Utterance, VocabularyWord, normalize_name
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -296,6 +298,10 @@ class SpeakerResolver:
         transaction.on_commit(lambda: self.known.setdefault(key, speaker_id))
         return speaker_id
 
+    def knows(self, label: str) -> bool:
+        key = normalize_name(label)
+        return key in self.known or SpeakerAlias.objects.filter(normalized=key).exists()
+
     def for_attribution(self, phrase: str) -> int | None:
         """News quotes are attributed only to speakers the directory knows."""
         return self.known.get(normalize_name(phrase)) if phrase else None
@@ -418,6 +424,10 @@ def ingest_file(
     except OSError as exc:
         return FileResult(path, FAILED, reason=f"cannot read: {exc.strerror or exc}")
 
+    problem = document_problem(doc, data, path, resolver)
+    if problem:
+        return FileResult(path, FAILED, reason=problem[0], line=problem[1])
+
     key = source_key(doc.url, path)
     if key in keys_seen:
         same = "source URL" if doc.url else "file name (and no URL)"
@@ -447,6 +457,70 @@ def ingest_file(
     except DatabaseError as exc:
         return FileResult(path, FAILED, reason=f"database error, nothing stored: {database_reason(exc)}")
     return FileResult(path, UPDATED if existing else ADDED, meeting_id=meeting_id, conflicts=conflicts)
+
+
+def _field_max(model, name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+def document_problem(
+    doc: parser.Document, data: bytes, path: Path, resolver: SpeakerResolver
+) -> tuple[str, int | None] | None:
+    """What in a parsed document the database would refuse, checked before writing
+    (a date outside the archive's span, a value longer than its column), as
+    (reason, line); None when it fits. Reasons name the field, never its value."""
+    lines = _Lines(data, path.name)
+    problem = dates.date_problem(doc.date)
+    if problem:
+        return problem, lines.date_line(doc.layout)
+
+    def too_long(what: str, value: str, limit: int, line, fits: str = "fit") -> tuple[str, int | None] | None:
+        if len(value) <= limit:
+            return None
+        return f"{what} is {len(value)} characters long; at most {limit} {fits}", line() if callable(line) else line
+
+    checks = [
+        ("the place", doc.location, _field_max(Meeting, "location"), lambda: lines.find(doc.location)),
+        ("the source URL", doc.url, _field_max(Meeting, "source_url"), lambda: lines.find(doc.url, last=True)),
+        ("the file name", path.name, _field_max(Meeting, "source_file"), None),
+    ]
+    for check in checks:
+        if problem := too_long(*check):
+            return problem
+    label_max, remark_max = _field_max(Utterance, "label"), _field_max(Utterance, "remark")
+    # A label the directory does not know becomes a speaker: its name and short label too.
+    new_max = min(_field_max(Speaker, "name"), _field_max(Speaker, "short_label"), _field_max(SpeakerAlias, "name"))
+    for u in doc.utterances:
+        if problem := too_long("the speaker label", u.label, label_max, u.line) or too_long(
+            "the remark", u.remark, remark_max, u.line
+        ):
+            return problem
+        if u.label and len(u.label) > new_max and not resolver.knows(u.label):
+            return too_long("the speaker label", u.label, new_max, u.line, "fit a new speaker's short label")
+    return None
+
+
+class _Lines:
+    """The document's lines, decoded only when a problem needs a line number."""
+
+    def __init__(self, data: bytes, filename: str):
+        self.data, self.filename = data, filename
+
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        text, _ = parser.decode(self.data, self.filename)
+        return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+    def date_line(self, layout: str) -> int | None:
+        pattern = parser.NEWS_DATE_DASH_RE if layout == "news" else parser.TRANSCRIPT_DATE_RE
+        return next((i + 1 for i, line in enumerate(self.lines) if pattern.match(line.strip())), None)
+
+    def find(self, value: str, *, last: bool = False) -> int | None:
+        numbered = list(enumerate(self.lines, start=1))
+        for number, line in reversed(numbered) if last else numbered:
+            if value and value in html.unescape(line):
+                return number
+        return None
 
 
 # Parser reasons that quote the file, and what ingest says instead: a reason is printed,
