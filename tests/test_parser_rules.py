@@ -1,11 +1,14 @@
 """Parser rules beyond the seeds: label forms, hygiene, and every rejection."""
 
 import datetime as dt
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from transcripts.parser import MAX_BYTES, ParseError, derive_title, infer_kind, parse_bytes, parse_text
 
+SEEDS = sorted((Path(__file__).resolve().parent.parent / "fixtures").glob("*.txt"))
 HEAD = "\nЗаголовок встречи\n\n\n2023-03-04 15:30:00\n\nАстана\n\nВводный абзац.\n\n"
 
 
@@ -125,6 +128,14 @@ def test_bom_crlf_and_windows_1251_are_read():
     assert parse_bytes(text.encode("cp1251"), "t.txt").encoding == "windows-1251"
 
 
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.name)
+def test_utf16_with_a_byte_order_mark_parses_like_the_utf8_file(seed):
+    utf8 = parse_bytes(seed.read_bytes(), seed.name)
+    text = seed.read_bytes().decode("utf-8-sig")
+    for data in (b"\xff\xfe" + text.encode("utf-16-le"), b"\xfe\xff" + text.encode("utf-16-be")):
+        assert parse_bytes(data, seed.name) == replace(utf8, encoding="utf-16")
+
+
 @pytest.mark.parametrize(
     ("data", "reason", "line"),
     [
@@ -140,6 +151,10 @@ def test_bom_crlf_and_windows_1251_are_read():
         (b"23-12-2024\n23.12.2024\n\nShare Post\nTags", "no text", 2),
         (transcript("В.Путин:\n").encode(), "has no text", 11),
         ("Ça va? Ünïcödé ÿ".encode("latin-1"), "not UTF-8", 1),
+        (transcript("В.Путин: Текст.").encode("utf-16-le"), "looks like UTF-16 without a byte-order mark", None),
+        (transcript("В.Путин: Текст.").encode("utf-16-be"), "re-save the file as UTF-8", None),
+        ("\ufeffЗаголовок\n\n2023".encode("utf-16-le")[:-1], "invalid UTF-16", 3),
+        ("Заголовок".encode("utf-32"), "binary file", None),  # its BOM starts like UTF-16 LE's
     ],
 )
 def test_bad_input_is_rejected_with_a_clear_reason(data, reason, line):

@@ -22,7 +22,8 @@ from dataclasses import dataclass, replace
 PARSER_VERSION = 4  # 2: text after an omission mark inside a turn is its own utterance
 # 3: a line of only control characters or entities is blank, not an empty title or paragraph;
 #    a news item whose first paragraph is only dots keeps them as its title
-# 4: labels with two- or three-word surnames ("Х.Гарсиа Лопес:") or particles ("Мохаммед бен Салман:")
+# 4: labels with two- or three-word surnames ("Х.Гарсиа Лопес:") or particles ("Мохаммед бен Салман:");
+#    UTF-16 files with a BOM are read
 MAX_BYTES = 5 * 1024 * 1024  # the longest kremlin.ru transcripts are well under 1 MB
 TITLE_MAX = 120
 MAX_QUOTE_PARAGRAPHS = 12  # a «quote» left open longer than this is not one quote
@@ -142,12 +143,19 @@ class Document:
 
 
 def decode(data: bytes, filename: str = "") -> tuple[str, str]:
-    """Bytes to text: UTF-8 (BOM optional) or clearly-Cyrillic windows-1251."""
+    """Bytes to text: UTF-8 (BOM optional), UTF-16 with a BOM, or clearly-Cyrillic windows-1251."""
     if not data.strip():
         raise ParseError("empty file", filename=filename)
     if len(data) > MAX_BYTES:
         raise ParseError(f"file is {len(data)} bytes, over the {MAX_BYTES} byte limit", filename=filename)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _decode_utf16(data, filename), "utf-16"
     if b"\x00" in data:
+        if _looks_utf16(data):
+            raise ParseError(
+                "looks like UTF-16 without a byte-order mark; re-save the file as UTF-8",
+                filename=filename,
+            )
         raise ParseError("binary file (contains NUL bytes), not a text transcript", filename=filename)
     try:
         return data.decode("utf-8-sig"), "utf-8"
@@ -173,6 +181,35 @@ def decode(data: bytes, filename: str = "") -> tuple[str, str]:
 
 
 _UTF8_CYRILLIC = re.compile(rb"[\xd0\xd1][\x80-\xbf]")
+
+
+def _decode_utf16(data: bytes, filename: str) -> str:
+    try:
+        text = data.decode("utf-16")  # the BOM gives the byte order and is dropped
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].decode("utf-16", errors="replace").count("\n") + 1
+        raise ParseError(
+            f"invalid UTF-16 (byte {exc.start}): the file is damaged or truncated", filename=filename, line=line
+        ) from None
+    # UTF-16 text has no U+0000; a UTF-32 file (its BOM starts like UTF-16's) or a binary does.
+    if "\x00" in text:
+        raise ParseError("binary file (contains NUL bytes), not a text transcript", filename=filename)
+    return text
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """UTF-16 without a BOM: NULs (the high byte of ASCII characters) on one side of the
+    byte pairs only, and the pairs read as text (Latin, Cyrillic, punctuation)."""
+    sample = data[:4096]
+    sample = sample[: len(sample) // 2 * 2]
+    for codec, high, low in (("utf-16-le", sample[1::2], sample[0::2]), ("utf-16-be", sample[0::2], sample[1::2])):
+        if b"\x00" not in high or b"\x00" in low:
+            continue
+        text = sample.decode(codec, errors="replace")
+        readable = sum(1 for c in text if c in "\t\n\r№" or " " <= c <= "\u04ff" or "\u2000" <= c <= "\u206f")
+        if readable >= 0.95 * len(text):
+            return True
+    return False
 
 
 def _looks_russian(text: str) -> bool:
