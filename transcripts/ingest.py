@@ -449,6 +449,9 @@ def ingest_file(
             reason=f"another document dated {existing.date} is already stored under the name {path.name!r};"
             " rename the file",
         )
+    maybe_cut = not existing and not doc.url and doc.layout == "transcript" and not allow_partial_copies
+    if maybe_cut and (full := full_copy_of(doc)):
+        return FileResult(path, FAILED, reason=full)
     try:
         with transaction.atomic():
             meeting_id, conflicts = store_document(
@@ -457,6 +460,24 @@ def ingest_file(
     except DatabaseError as exc:
         return FileResult(path, FAILED, reason=f"database error, nothing stored: {database_reason(exc)}")
     return FileResult(path, UPDATED if existing else ADDED, meeting_id=meeting_id, conflicts=conflicts)
+
+
+def full_copy_of(doc: parser.Document) -> str:
+    """Why a transcript without its URL line is taken for a truncated copy of a stored
+    meeting ("" if it is not): a file that lost its last lines loses the URL with them,
+    and would otherwise be added beside the full meeting under a "-2" slug."""
+    full = (
+        Meeting.objects.filter(title=doc.title, date=doc.date, location=doc.location)
+        .exclude(source_url="")
+        .only("slug", "source_url")
+        .first()
+    )
+    if not full:
+        return ""
+    return (
+        f"no source URL, but the same title, date and place as the meeting {full.slug} ({full.source_url}):"
+        " likely a truncated copy of it; not added (use --allow-partial-copies to add it)"
+    )
 
 
 def _field_max(model, name: str) -> int:

@@ -24,8 +24,14 @@ class Command(BaseCommand):
             help="follow symbolic links: inside a folder, only those that stay inside it (links out of"
             " it are skipped all the same); a link named here is followed wherever it leads",
         )
+        parser.add_argument(
+            "--allow-partial-copies",
+            action="store_true",
+            help="add a transcript without a source URL even when a meeting with a URL has the same title,"
+            " date and place (by default such a file fails as a likely truncated copy of that meeting)",
+        )
 
-    def handle(self, *args, paths, no_progress, verbosity, follow_symlinks, **options):
+    def handle(self, *args, paths, no_progress, verbosity, follow_symlinks, allow_partial_copies, **options):
         files, problems = collect_files(paths, follow_symlinks=follow_symlinks)
         for result in problems:
             self.stderr.write(f"{result.status.upper()} {result.describe()}")
@@ -47,6 +53,7 @@ class Command(BaseCommand):
                 on_file=on_file,
                 earlier=problems,
                 follow_symlinks=follow_symlinks,
+                allow_partial_copies=allow_partial_copies,
             )
         self.stdout.write(report.summary())
         if report.failures:
