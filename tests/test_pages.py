@@ -136,10 +136,11 @@ def test_downloads(client, archive):
     meeting = Meeting.objects.get(source_file=TALKS)
     text = client.get(reverse("meeting-text", args=[meeting.slug]))
     assert text["Content-Type"].startswith("text/plain")
-    body = text.content.decode()
+    assert text.streaming  # a download is streamed, never built whole
+    body = b"".join(text.streaming_content).decode()
     assert body.startswith("Встреча с\u00a0Президентом Казахстана Касым-Жомартом Токаевым\n2022-02-10 17:45\n")
     assert "Владимир Владимирович Путин: Уважаемый" in body
-    data = json.loads(client.get(reverse("meeting-json", args=[meeting.slug])).content)
+    data = json.loads(b"".join(client.get(reverse("meeting-json", args=[meeting.slug])).streaming_content))
     assert data["sections"] == ["Начало российско-казахстанских переговоров"]
     speakers = [u["speaker"]["slug"] for u in data["utterances"] if u["speaker"]]
     assert speakers == ["vladimir-putin", "kassym-jomart-tokayev"]

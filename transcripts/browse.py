@@ -101,6 +101,22 @@ def meetings_per_day(year: int, month: int | None = None) -> dict[dt.date, int]:
     return {r["date"]: r["n"] for r in meetings.values("date").annotate(n=Count("id"))}
 
 
+# A meeting page shows this many statements: a 20,000-turn transcript is 100 pages, each
+# rendered in well under a second. Page n holds seq (n-1)*size+1 … n*size, so a
+# statement's page follows from its number alone (static/js/meeting.js does the same
+# for old `#uN` links that reach the first page).
+MEETING_PAGE_SIZE = 200
+
+
+def meeting_page_of(seq: int) -> int:
+    return (seq - 1) // MEETING_PAGE_SIZE + 1
+
+
+def meeting_page_count(meeting: Meeting) -> int:
+    last = meeting.utterances.aggregate(last=Max("seq"))["last"] or 1
+    return meeting_page_of(last)
+
+
 def around(meeting: Meeting) -> tuple[list[Meeting], Meeting | None, Meeting | None]:
     """The other published meetings that day, and the previous and next published
     meetings in date and time order: one read of the day serves all three."""

@@ -4,34 +4,40 @@ from urllib.parse import urlencode
 
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
-from django.urls import reverse
 
+from . import browse
 from . import search as search_module
 from .forms import SearchForm
 from .http_cache import query_params
 from .query import QueryError, parse_query
 
 
-def highlight_meeting(meeting, utterances, text: str) -> bool:
-    """Mark the query's words on a meeting page; False if the query is unusable.
+def meeting_matches(meeting, text: str) -> list[int] | None:
+    """The numbers (seq) of every statement of the meeting that matches the query, on
+    whichever page; None if the query is unusable."""
+    try:
+        tsquery = search_module.build_tsquery(parse_query(text))
+    except QueryError:
+        return None
+    with search_module.read_connection().cursor() as cursor:
+        cursor.execute(
+            "SELECT seq FROM transcripts_utterance WHERE meeting_id = %s AND search_vector @@ %s::tsquery ORDER BY seq",
+            [meeting.id, tsquery],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def highlight_meeting(meeting, utterances, text: str, matching_seqs: list[int]) -> None:
+    """Mark the query's words on the statements of one meeting page.
 
     Each matching utterance gets .highlighted (its whole text, marked) and
     .highlighted_speaker (the speaker's name, marked): a statement can match by
     who spoke it. The meeting gets .highlighted_title, since titles count too.
     """
-    if not text.strip() or not utterances:
-        return True
-    try:
-        tsquery = search_module.build_tsquery(parse_query(text))
-    except QueryError:
-        return False
-    by_id = {u.id: u for u in utterances}
+    tsquery = search_module.build_tsquery(parse_query(text))
+    wanted = set(matching_seqs)
+    matching = [u for u in utterances if u.seq in wanted]
     with search_module.read_connection().cursor() as cursor:
-        cursor.execute(
-            "SELECT id FROM transcripts_utterance WHERE id = ANY(%s) AND search_vector @@ %s::tsquery",
-            [list(by_id), tsquery],
-        )
-        matching = [by_id[row[0]] for row in cursor.fetchall()]
         texts = search_module.headlines(cursor, {u.id: u.text for u in matching}, tsquery, whole=True)
         names = search_module.headlines(
             cursor, {u.id: u.speaker.name for u in matching if u.speaker}, tsquery, whole=True
@@ -41,7 +47,6 @@ def highlight_meeting(meeting, utterances, text: str) -> bool:
         u.highlighted = texts[u.id]
         u.highlighted_speaker = names.get(u.id, "")
     meeting.highlighted_title = title[meeting.id]
-    return True
 
 
 @query_params("q", "speaker", "from", "to", "kind", "location", "sort", "page", "format")
@@ -108,5 +113,12 @@ def results_json(request, results) -> dict:
 
 
 def utterance_url(utterance, q: str = "") -> str:
-    url = reverse("meeting", kwargs={"slug": utterance.meeting.slug})
-    return f"{url}?{urlencode({'q': q})}#{utterance.anchor}" if q else f"{url}#{utterance.anchor}"
+    """The statement on its meeting page (the right page of a long transcript)."""
+    return statement_url(utterance.meeting.get_absolute_url(), utterance.seq, q)
+
+
+def statement_url(meeting_url: str, seq: int, q: str = "") -> str:
+    params = {"q": q} if q else {}
+    if (page := browse.meeting_page_of(seq)) > 1:
+        params["page"] = page
+    return f"{meeting_url}?{urlencode(params)}#u{seq}" if params else f"{meeting_url}#u{seq}"

@@ -3,11 +3,12 @@ queries live in browse.py, search in search.py."""
 
 import datetime as dt
 import json
+import re
 import sys
 
 from django.core.paginator import Paginator
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from . import browse
 from .http_cache import query_params
 from .models import Speaker
-from .search_views import highlight_meeting
+from .search_views import highlight_meeting, meeting_matches, statement_url
 
 
 @query_params()
@@ -96,30 +97,69 @@ def archive_day(request, year, month, day):
     return render(request, "transcripts/archive_day.html", context)
 
 
+def _page_number(value: str | None, num_pages: int) -> int:
+    """?page= of a meeting: 1 when absent; a 404 for anything but 1 … num_pages in ASCII digits."""
+    if value is None:
+        return 1
+    if not re.fullmatch(r"[0-9]{1,6}", value) or not 1 <= int(value) <= num_pages:
+        raise Http404(_("This meeting has no page %(page)s.") % {"page": value[:20]})
+    return int(value)
+
+
 @query_params("q", "page")
 def meeting_detail(request, slug):
     meeting = get_object_or_404(browse.published_meetings(), slug=slug)
-    utterances = list(meeting.utterances.select_related("speaker", "section").order_by("seq"))
+    num_pages = browse.meeting_page_count(meeting)
+    page = _page_number(request.GET.get("page"), num_pages)
+    first_seq = (page - 1) * browse.MEETING_PAGE_SIZE + 1
+    utterances = list(
+        meeting.utterances.select_related("speaker", "section")
+        .filter(seq__gte=first_seq, seq__lt=first_seq + browse.MEETING_PAGE_SIZE)
+        .order_by("seq")
+    )
+    base_url = meeting.get_absolute_url()
+    page_url = base_url + (f"?page={page}" if page > 1 else "")
     q = request.GET.get("q", "")
-    usable = highlight_meeting(meeting, utterances, q)
-    matches = [u for u in utterances if getattr(u, "highlighted", None)]
-    for current, following in zip(matches, [*matches[1:], None], strict=False):
-        current.next_match = following
-    same_day, previous, following = browse.around(meeting)
+    matches = meeting_matches(meeting, q) if q.strip() else []
+    if matches:
+        highlight_meeting(meeting, utterances, q, matches)
+        following = dict(zip(matches, [*matches[1:], None], strict=True))
+        for u in utterances:
+            if getattr(u, "highlighted", None) and following[u.seq]:
+                u.next_match_url = statement_url(base_url, following[u.seq], q)
+    same_day, previous, next_meeting = browse.around(meeting)
     context = {
         "meeting": meeting,
         "utterances": utterances,
         "omitted_after": set(meeting.omitted_after),
-        "q": q if usable else "",
-        "matches": matches,
+        "q": q if matches is not None else "",
+        "match_count": len(matches or ()),
+        "first_match_url": statement_url(base_url, matches[0], q) if matches else "",
         "previous": previous,
-        "next": following,
+        "next": next_meeting,
         "same_day": same_day,
-        "permalink": request.build_absolute_uri(meeting.get_absolute_url()),
+        "page": page,
+        "num_pages": num_pages,
+        "page_size": browse.MEETING_PAGE_SIZE,
+        "page_first": first_seq,
+        "page_last": utterances[-1].seq if utterances else first_seq,
+        "permalink": request.build_absolute_uri(page_url),
         # Speaker names are headings under section headings (h2), or right under the title.
         "speaker_heading": "h3" if meeting.sections.exists() else "h2",
     }
     return render(request, "transcripts/meeting.html", context)
+
+
+def _statements(meeting, *related):
+    """A meeting's statements in order, read in chunks: a download of a 65,000-turn
+    transcript streams in bounded memory instead of building it whole."""
+    return meeting.utterances.select_related(*related).order_by("seq").iterator(chunk_size=200)
+
+
+def _download(chunks, meeting, content_type: str, extension: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="{meeting.slug}.{extension}"'
+    return response
 
 
 @query_params()
@@ -127,21 +167,21 @@ def meeting_text(request, slug):
     """The transcript as plain text, as it would be quoted."""
     meeting = get_object_or_404(browse.published_meetings(), slug=slug)
     start = timezone.localtime(meeting.start).strftime("%Y-%m-%d %H:%M") if meeting.start else str(meeting.date)
-    lines = [meeting.title, start]
-    lines += [meeting.location, meeting.source_url, ""]
-    for u in meeting.utterances.select_related("speaker").order_by("seq"):
-        name = u.speaker.name if u.speaker else u.label
-        lines.append(f"{name}{' ' + u.remark if u.remark else ''}: {u.text}" if name else u.text)
-        lines.append("")
-    response = HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = f'inline; filename="{meeting.slug}.txt"'
-    return response
+
+    def lines():
+        yield "\n".join([meeting.title, start, meeting.location, meeting.source_url, ""])
+        for u in _statements(meeting, "speaker"):
+            name = u.speaker.name if u.speaker else u.label
+            text = f"{name}{' ' + u.remark if u.remark else ''}: {u.text}" if name else u.text
+            yield f"\n{text}\n"
+
+    return _download(lines(), meeting, "text/plain; charset=utf-8", "txt")
 
 
 @query_params()
 def meeting_json(request, slug):
     meeting = get_object_or_404(browse.published_meetings(), slug=slug)
-    data = {
+    head = {
         "title": meeting.title,
         "url": request.build_absolute_uri(meeting.get_absolute_url()),
         "date": meeting.date.isoformat(),
@@ -151,8 +191,14 @@ def meeting_json(request, slug):
         "source_url": meeting.source_url,
         "lead": meeting.lead,
         "sections": list(meeting.sections.values_list("heading", flat=True)),
-        "utterances": [
-            {
+    }
+
+    def chunks():
+        # The object is written by hand around "utterances" so that each statement is
+        # encoded on its own: the whole list never sits in memory.
+        yield json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "utterances": ['
+        for n, u in enumerate(_statements(meeting, "speaker", "section")):
+            statement = {
                 "seq": u.seq,
                 "anchor": u.anchor,
                 "speaker": {"name": u.speaker.name, "slug": u.speaker.slug} if u.speaker else None,
@@ -161,14 +207,10 @@ def meeting_json(request, slug):
                 "section": u.section.heading if u.section else None,
                 "text": u.text,
             }
-            for u in meeting.utterances.select_related("speaker", "section").order_by("seq")
-        ],
-    }
-    response = HttpResponse(
-        json.dumps(data, ensure_ascii=False, indent=1), content_type="application/json; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'inline; filename="{meeting.slug}.json"'
-    return response
+            yield ("," if n else "") + "\n  " + json.dumps(statement, ensure_ascii=False)
+        yield "\n ]\n}"
+
+    return _download(chunks(), meeting, "application/json; charset=utf-8", "json")
 
 
 @query_params()
