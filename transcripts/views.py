@@ -19,6 +19,8 @@ from .http_cache import query_params
 from .models import Speaker
 from .search_views import highlight_meeting, meeting_matches, statement_url
 
+YEARS_WITH_PAGES = (1, 9998)  # a calendar page for 9999 would need days of year 10000
+
 
 @query_params()
 def home(request):
@@ -32,13 +34,15 @@ def home(request):
 
 @query_params()
 def archive_index(request):
-    return render(request, "transcripts/archive_index.html", {"per_year": browse.meetings_per_year()})
+    # Only years that have a page (a stray date from before the checks would link to a 404).
+    first, last = YEARS_WITH_PAGES
+    per_year = [(year, n) for year, n in browse.meetings_per_year() if first <= year <= last]
+    return render(request, "transcripts/archive_index.html", {"per_year": per_year})
 
 
 def _date_or_404(year, month=1, day=1) -> dt.date:
-    # Years 1–9998: a calendar page for 9999 would need days of year 10000.
     try:
-        if not 1 <= year <= 9998:
+        if not YEARS_WITH_PAGES[0] <= year <= YEARS_WITH_PAGES[1]:
             raise ValueError(year)
         return dt.date(year, month, day)
     except (ValueError, OverflowError):

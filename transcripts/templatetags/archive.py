@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.safestring import SafeString, mark_safe
 
+from ..dates import year_range
 from ..search_views import utterance_url
 
 register = template.Library()
@@ -41,10 +42,13 @@ def month_calendar(weeks, caption, caption_url="", count=0):
 @register.inclusion_tag("transcripts/partials/histogram.html", takes_context=True)
 def year_histogram(context, year_counts, link="search", caption=None, width=600, height=120):
     """Bars for every year from the first to the last with a count, as inline SVG.
-    Each bar links to that year: in the search (link="search") or the date archive."""
-    if not year_counts:
+    Each bar links to that year: in the search (link="search") or the date archive.
+    Only years the archive accepts are drawn (transcripts/dates.py), so a stray date
+    cannot stretch the chart over thousands of years."""
+    accepted = year_range()
+    counts = {year: n for year, n in year_counts if year in accepted}
+    if not counts:
         return {"bars": []}
-    counts = dict(year_counts)
     years = list(range(min(counts), max(counts) + 1))
     peak = max(counts.values()) or 1
     slot = width / len(years)
