@@ -95,3 +95,22 @@ def test_every_page_fits_360_pixels(browser, site, seeds):
         page.screenshot(path=f"test-artifacts/mobile{path.replace('/', '_').replace('?', '_')}.png", full_page=True)
     context.close()
     assert too_wide == {}
+
+
+def test_an_old_statement_link_reaches_its_part_of_a_long_transcript(page, live_server, tmp_path, shot):
+    # A link written as "#u1234" before transcripts were split into parts of 200.
+    from tests.documents import transcript
+    from transcripts.models import Meeting
+
+    (tmp_path / "long.txt").write_text(transcript(1500, lead=""), encoding="utf-8")
+    assert not ingest_paths([tmp_path]).failures
+    url = live_server.url + Meeting.objects.get().get_absolute_url()
+    page.goto(url + "#u1234")
+    page.wait_for_url(re.compile(r"\?page=7#u1234$"))
+    statement = page.locator("#u1234")
+    assert "Реплика номер 1234." in statement.inner_text()
+    assert statement.is_visible()
+    shot("part-7")
+    page.goto(url + "?q=энергетике#u450")  # the query is kept
+    page.wait_for_url(re.compile(r"\?q=%D1%8D.*&page=3#u450$|\?q=энергетике&page=3#u450$"))
+    assert page.locator("#u450.match").count() == 1
