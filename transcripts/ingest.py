@@ -23,7 +23,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from psqlextra.types import ConflictAction
@@ -286,7 +286,9 @@ class SpeakerResolver:
         key = normalize_name(label)
         if key in self.known:
             return self.known[key]
-        # Created earlier in this file's transaction (or by a concurrent ingest)?
+        # Created earlier in this file's transaction (or by a concurrent ingest, which
+        # this lock waits for)?
+        advisory_lock("label", key)
         speaker_id = SpeakerAlias.objects.filter(normalized=key).values_list("speaker_id", flat=True).first()
         if speaker_id is None:
             kind = Speaker.Kind.ROLE if label in parser.ROLE_LABELS else Speaker.Kind.PERSON
@@ -309,10 +311,25 @@ class SpeakerResolver:
 
 def unique_slug(model, text: str, *, prefix: str = "", max_length: int = 100) -> str:
     base = slugify(f"{prefix} {text}".strip(), max_length=max_length, word_boundary=True) or "item"
+    advisory_lock(model._meta.label, base)  # a concurrent ingest must not pick the same slug
     slug, n = base, 2
     while model.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
+
+
+ADVISORY_LOCK_CLASS = 0x6B7A_0001  # ingest's advisory locks: (this, hash of what is locked)
+
+
+def advisory_lock(kind: str, name: str) -> None:
+    """Wait for, then hold until this transaction ends, the lock on one name: a source
+    key, a slug, a label. A hash collision only makes an ingest wait."""
+    digest = hashlib.sha256(f"{kind}\0{name}".encode()).digest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)",
+            [ADVISORY_LOCK_CLASS, int.from_bytes(digest[:4], "big", signed=True)],
+        )
 
 
 def load_speaker_directory(path: Path | None = None) -> int:
@@ -437,23 +454,28 @@ def ingest_file(
     keys_seen[key] = path
 
     digest = content_hash(data)
-    existing = Meeting.objects.filter(source_key=key).only("id", "content_hash", "date", "curated_fields").first()
-    if existing and existing.content_hash == digest:
-        return FileResult(path, UNCHANGED, meeting_id=existing.id)
-    if existing and not doc.url and existing.date != doc.date and "date" not in existing.curated_fields:
-        # Without a URL the file name is all that ties a file to its meeting; a
-        # different date means a different document that happens to share the name.
-        return FileResult(
-            path,
-            FAILED,
-            reason=f"another document dated {existing.date} is already stored under the name {path.name!r};"
-            " rename the file",
-        )
-    maybe_cut = not existing and not doc.url and doc.layout == "transcript" and not allow_partial_copies
-    if maybe_cut and (full := full_copy_of(doc)):
-        return FileResult(path, FAILED, reason=full)
     try:
         with transaction.atomic():
+            # Two ingests of one document queue here, so the second sees what the first
+            # stored (and reports it unchanged) instead of both reporting it added.
+            advisory_lock("source", key)
+            existing = (
+                Meeting.objects.filter(source_key=key).only("id", "content_hash", "date", "curated_fields").first()
+            )
+            if existing and existing.content_hash == digest:
+                return FileResult(path, UNCHANGED, meeting_id=existing.id)
+            if existing and not doc.url and existing.date != doc.date and "date" not in existing.curated_fields:
+                # Without a URL the file name is all that ties a file to its meeting; a
+                # different date means a different document that happens to share the name.
+                return FileResult(
+                    path,
+                    FAILED,
+                    reason=f"another document dated {existing.date} is already stored under the name"
+                    f" {path.name!r}; rename the file",
+                )
+            maybe_cut = not existing and not doc.url and doc.layout == "transcript" and not allow_partial_copies
+            if maybe_cut and (full := full_copy_of(doc)):
+                return FileResult(path, FAILED, reason=full)
             meeting_id, conflicts = store_document(
                 doc, key=key, digest=digest, source_file=path.name, resolver=resolver
             )
@@ -595,6 +617,10 @@ def store_document(
         "omitted_after": list(doc.omissions),
         "updated_at": timezone.now(),  # auto_now does not run inside an upsert
     }
+    # Labels new to the directory, locked in one order before any: two ingests creating
+    # the same speakers cannot then wait for each other.
+    for label_key in sorted({normalize_name(u.label) for u in doc.utterances if u.label} - resolver.known.keys()):
+        advisory_lock("label", label_key)
     stored = Meeting.objects.filter(source_key=key).values("slug", "curated_fields").first() or {}
     slug = stored.get("slug") or unique_slug(Meeting, doc.title, prefix=doc.date.isoformat(), max_length=120)
     # On conflict everything is refreshed but the slug (a permalink), created_at,
