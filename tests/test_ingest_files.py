@@ -257,3 +257,20 @@ def test_the_bytes_reach_the_parser_unchanged(tmp_path, seeds, monkeypatch):
     monkeypatch.setattr(parser, "parse_bytes", spy)
     ingest_paths([tmp_path])
     assert seen == files
+
+
+def test_a_file_name_cannot_forge_a_line_of_the_report(tmp_path, capsys):
+    (tmp_path / "x\nFAILED other.txt:1: y.txt").write_text("Заголовок\nне дата\n", encoding="utf-8")
+    code, _, errors = run_ingest(capsys, tmp_path)
+    assert code == 1
+    assert errors.splitlines() == [
+        f"FAILED {tmp_path}/x\\nFAILED other.txt:1: y.txt:2: expected the date line YYYY-MM-DD HH:MM:SS after the title"
+    ]
+
+
+def test_help_names_the_options():
+    from transcripts.management.commands.ingest import Command
+
+    text = " ".join(Command().create_parser("manage.py", "ingest").format_help().split())
+    assert "symbolic links are not followed" in text and "FIFOs, devices and sockets are skipped" in text
+    assert "--follow-symlinks" in text and "--allow-partial-copies" in text

@@ -43,9 +43,9 @@ class Command(BaseCommand):
             if result.status == FAILED:
                 bar.write(f"FAILED {result.describe()}", file=sys.stderr)
             elif verbosity >= 2:
-                bar.write(f"{result.status:9} {result.path}")
+                bar.write(f"{result.status:9} {result.describe()}")
             for conflict in result.conflicts:
-                bar.write(f"CONFLICT {result.path}: {conflict.describe()}", file=sys.stderr)
+                bar.write(f"CONFLICT {result.describe()}: {conflict.describe()}", file=sys.stderr)
 
         with bar:
             report = ingest_files(
