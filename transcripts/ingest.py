@@ -4,6 +4,11 @@ One transaction per file: a file that fails stores nothing, and the others
 still go in. Re-running unchanged files changes nothing; a changed file
 updates its meeting in place (matched by source URL, or by file name where
 there is none), with django-postgres-extra upserts keeping row ids stable.
+
+Ingest may run as root on a folder anyone wrote to: it reads only regular files,
+follows no symbolic link out of the folder, reads at most parser.MAX_BYTES + 1
+bytes, and no message it prints quotes a file's content. Concurrent runs queue
+per document on advisory locks, so their reports add up.
 """
 
 from __future__ import annotations
