@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, ngettext
 
-from .ingest import refresh_vocabulary
 from .models import Meeting, Speaker, SpeakerAlias, Utterance, normalize_name
 
 # The admin log stores changed fields' labels untranslated and capitalised, and
@@ -147,7 +146,6 @@ class MeetingAdmin(admin.ModelAdmin):
             meeting.is_published = published  # save() so triggers refresh search at once
             meeting.save(update_fields=["is_published", "updated_at"])
             log_change(request, meeting, "Published" if published else "Unpublished")
-        transaction.on_commit(refresh_vocabulary)  # did-you-mean must not suggest withdrawn words
         count = queryset.count()
         message = (
             ngettext("%d meeting published.", "%d meetings published.", count)

@@ -601,14 +601,14 @@ def ingest_files(
         if on_file:
             on_file(result)
     if report.count(ADDED) or report.count(UPDATED):
-        refresh_vocabulary()
         search.reset_caches()
     return report
 
 
-def refresh_vocabulary() -> None:
-    """Rebuild the did-you-mean word list (a materialized view) after new text."""
-    VocabularyWord.refresh(concurrently=True)
+def refresh_vocabulary() -> int:
+    """Rebuild the did-you-mean word list from its full query, for repair only: triggers
+    keep it current (migration 0011). Returns the number of words corrected."""
+    return VocabularyWord.rebuild()
 
 
 def ingest_file(

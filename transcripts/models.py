@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from psqlextra.models import PostgresMaterializedViewModel, PostgresModel
+from psqlextra.models import PostgresModel
 
 # The text search configuration: PostgreSQL's 'russian' with unaccent before the
 # stemmer (ё→е before the stop-word check). Created in migration 0002; every
@@ -181,8 +181,9 @@ class Utterance(PostgresModel):
         return f"u{self.seq}"
 
 
-# Tables are named in the view itself, not in a ts_stat() string: PostgreSQL 17+
-# runs materialized view queries with a search_path of pg_catalog only.
+# The did-you-mean word list, by definition: the words (once per row) of the
+# published utterances and of the speaker names. VocabularyWord holds exactly
+# this, kept current by triggers (migration 0011); rebuild() recomputes it.
 VOCABULARY_SQL = """
 SELECT word, count(*)::integer AS frequency FROM (
     SELECT word FROM transcripts_utterance AS u,
@@ -195,24 +196,55 @@ SELECT word, count(*)::integer AS frequency FROM (
 WHERE length(word) >= 3 AND word ~ '^[[:alpha:]][[:alpha:]-]*$'
 GROUP BY word
 """
+# Every writer of the word list holds this transaction-level advisory lock (migration 0011).
+VOCABULARY_LOCK = 7744552495915164002  # int.from_bytes(b"kz-vocab")
 
 
-class VocabularyWord(PostgresMaterializedViewModel):
+class VocabularyWord(models.Model):
     """The archive's words and speaker names, for "did you mean" (pg_trgm).
 
-    A materialized view: refreshed after each ingest that changed something."""
+    A table that statement triggers on utterances and speakers keep equal to
+    VOCABULARY_SQL (migration 0011): each insert, update or delete adds and
+    subtracts the words of the rows it changed, so nothing needs refreshing."""
 
     word = models.TextField(primary_key=True)
     frequency = models.IntegerField()
 
-    class ViewMeta:
-        query = VOCABULARY_SQL
-
     class Meta:
-        managed = True
+        indexes = [GinIndex(fields=["word"], name="vocabulary_word_trgm", opclasses=["gin_trgm_ops"])]
 
     def __str__(self):
         return self.word
+
+    @classmethod
+    def rebuild(cls) -> int:
+        """Recompute the list from VOCABULARY_SQL and correct the table where it
+        differs (only those rows are written). Returns how many words were corrected:
+        0 unless something bypassed the triggers. Blocks other writers of the list,
+        and so ingest and publishing, for as long as the full query runs; readers
+        see the old list until it commits."""
+        from django.db import connections, router, transaction
+
+        using = router.db_for_write(cls)
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [VOCABULARY_LOCK])
+            cursor.execute("DROP TABLE IF EXISTS pg_temp.kz_vocabulary_full")
+            cursor.execute(f"CREATE TEMPORARY TABLE kz_vocabulary_full ON COMMIT DROP AS {VOCABULARY_SQL}")
+            cursor.execute("ANALYZE pg_temp.kz_vocabulary_full")
+            corrected = 0
+            for statement in (
+                "DELETE FROM transcripts_vocabularyword AS v"
+                " WHERE NOT EXISTS (SELECT FROM pg_temp.kz_vocabulary_full AS f WHERE f.word = v.word)",
+                "UPDATE transcripts_vocabularyword AS v SET frequency = f.frequency"
+                " FROM pg_temp.kz_vocabulary_full AS f WHERE f.word = v.word AND f.frequency <> v.frequency",
+                "INSERT INTO transcripts_vocabularyword (word, frequency) SELECT f.word, f.frequency"
+                " FROM pg_temp.kz_vocabulary_full AS f"
+                " WHERE NOT EXISTS (SELECT FROM transcripts_vocabularyword AS v WHERE v.word = f.word) ORDER BY f.word",
+            ):
+                cursor.execute(statement)
+                corrected += cursor.rowcount
+            cursor.execute("DROP TABLE pg_temp.kz_vocabulary_full")
+        return corrected
 
 
 class ArchiveChange(models.Model):
