@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, ngettext
 
+from .dates import date_problem
 from .models import Meeting, Speaker, SpeakerAlias, Utterance, normalize_name
 
 # The admin log stores changed fields' labels untranslated and capitalised, and
@@ -167,7 +168,9 @@ def _check_start_matches_date(clean):
     def checked(form):
         data = clean(form)
         start, date = data.get("start"), data.get("date")
-        if start and date and timezone.localtime(start).date() != date:
+        if date and (problem := date_problem(date)):
+            form.add_error("date", _("This date is outside the archive: %(reason)s.") % {"reason": problem})
+        elif start and date and timezone.localtime(start).date() != date:
             form.add_error("start", _("The start time is on another day than the meeting's date."))
         return data
 
