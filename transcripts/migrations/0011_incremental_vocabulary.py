@@ -55,6 +55,8 @@ GROUP BY word
 LOCK = 7744552495915164002  # int.from_bytes(b"kz-vocab"); transcripts.models.VOCABULARY_LOCK
 
 TABLE_SQL = f"""
+-- Writers wait (readers do not) until the triggers exist: no change between the fill and them is lost.
+LOCK TABLE transcripts_utterance, transcripts_speaker IN SHARE ROW EXCLUSIVE MODE;
 DROP MATERIALIZED VIEW transcripts_vocabularyword;
 CREATE TABLE transcripts_vocabularyword (
     word text CONSTRAINT transcripts_vocabularyword_pkey PRIMARY KEY,
