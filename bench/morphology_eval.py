@@ -52,7 +52,7 @@ SURNAME_BASES = {
     "Мишустину": "мишустин",
 }
 # Readings of a text token under this share of its pymorphy score are ignored in the
-# truth; looser than query.py's cut (20% of the best), so the truth is not a copy of it.
+# truth; looser than search/syntax.py's cut (20% of the best), so the truth is not a copy of it.
 TOKEN_PLAUSIBLE = 0.05
 TOKEN = re.compile(r"[A-Za-zА-Яа-яЁё]+(?:-[A-Za-zА-Яа-яЁё]+)*")
 
@@ -140,8 +140,8 @@ def truth_matcher(word: str):
 def evaluate() -> dict:
     from django.db import connection
 
-    from transcripts.query import parse_query
-    from transcripts.search import build_tsquery
+    from transcripts.search.syntax import parse_query
+    from transcripts.search.tsquery import build_tsquery
 
     with connection.cursor() as cursor:
         # Text-only vectors, computed once: the stored search_vector also holds the

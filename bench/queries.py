@@ -1,4 +1,4 @@
-"""The query mix, and three ways to answer each query: transcripts.search.search(),
+"""The query mix, and three ways to answer each query: transcripts.search.engine.search_archive(),
 the whole /search/ page through Django, and a naive ORM page for comparison."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from transcripts.models import TS_CONFIG, Utterance
-from transcripts.search import SearchRequest, search
+from transcripts.search.engine import SearchRequest
+from transcripts.search.engine import search_archive as search
 
 DATE_FROM, DATE_TO = dt.date(2010, 1, 1), dt.date(2014, 12, 31)
 SPEAKER_SLUG = "vladimir-putin"

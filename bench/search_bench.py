@@ -4,7 +4,7 @@
 
 Builds the archive in its own database, kzarchive_bench, on the embedded cluster
 (bench/build.py; --reuse keeps one that already has N utterances), then times a
-fixed query mix (bench/queries.py) three ways: transcripts.search.search(), the
+fixed query mix (bench/queries.py) three ways: transcripts.search.engine.search_archive(), the
 whole /search/ page through Django, and a naive ORM page. Then times keeping the
 did-you-mean word list current (its triggers, migration 0011) against its full
 rebuild: ingesting one real document, unpublishing and republishing the largest
@@ -26,7 +26,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 # The code under test; others edit it while benchmarks run, so the report says which version ran.
-WATCHED = ("transcripts/search.py", "transcripts/query.py", "transcripts/views.py", "templates/transcripts/search.html")
+WATCHED = (
+    "transcripts/search/engine.py",
+    "transcripts/search/tsquery.py",
+    "transcripts/search/syntax.py",
+    "transcripts/views.py",
+    "templates/transcripts/search.html",
+)
 TARGETS = {"page_p95_ms": 100, "page_p50_ms": 30, "load_utterances_per_s": 2000}
 # The real document ingested into the synthetic archive: the sample's largest file.
 CORPUS = Path(os.environ.get("KZ_CORPUS_DIR") or ROOT.parent / "shared" / "corpus" / "kremlin-2025-sample")
@@ -100,11 +106,11 @@ def setup_database(args) -> dict:
 
 def apply_what_ifs(args) -> str:
     """--set: PostgreSQL settings for every Django connection; --patch: integer
-    constants of transcripts.search. Returns a tag for the report's file name."""
+    constants of transcripts.search.engine. Returns a tag for the report's file name."""
     from django.db import connection
     from django.db.backends.signals import connection_created
 
-    from transcripts import search as search_module
+    from transcripts.search import engine as search_module
 
     settings = [item.split("=", 1) for item in args.set]
 
@@ -117,7 +123,7 @@ def apply_what_ifs(args) -> str:
     connection.close()  # the next query opens a configured connection
     for name, value in (item.split("=", 1) for item in args.patch):
         if not isinstance(getattr(search_module, name, None), int):
-            raise SystemExit(f"--patch: transcripts.search has no integer constant {name}")
+            raise SystemExit(f"--patch: transcripts.search.engine has no integer constant {name}")
         setattr(search_module, name, int(value))
     return "".join(f"+{item}" for item in args.set + args.patch)
 
@@ -146,7 +152,7 @@ def run_classes(args, rare_word: str) -> list[dict]:
 
 def run_class(args, qc, speaker_id: int) -> dict:
     from bench import queries
-    from transcripts.search import search
+    from transcripts.search.engine import search_archive as search
 
     fn_times, results = queries.timed(lambda: search(qc.request(speaker_id)), args.runs)
     page_times, _response = queries.timed(queries.page_getter(qc), args.runs)

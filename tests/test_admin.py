@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from transcripts.ingest import ingest_paths
 from transcripts.models import Meeting, Speaker, SpeakerAlias, Utterance
-from transcripts.search import SearchRequest, search
+from transcripts.search.engine import SearchRequest, search_archive
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +79,7 @@ def change_url(obj):
 
 
 def hits(q):
-    return {h.utterance.id for h in search(SearchRequest(q=q)).hits}
+    return {h.utterance.id for h in search_archive(SearchRequest(q=q)).hits}
 
 
 def test_meeting_list_has_counts_filters_and_search(admin_client, archive):

@@ -26,7 +26,7 @@ from transcripts.ingest import ingest_paths
 from transcripts.management.commands import backup as backup_command
 from transcripts.management.commands import restore as restore_command
 from transcripts.models import Meeting, Speaker, Utterance
-from transcripts.search import SearchRequest, search
+from transcripts.search.engine import SearchRequest, search_archive
 
 ROOT = Path(__file__).resolve().parent.parent
 committed = pytest.mark.django_db(transaction=True)
@@ -82,7 +82,7 @@ def search_result(query: dict) -> dict:
         fields["speakers"] = (Speaker.objects.get(slug=query["speaker"]).pk,)
     if "date_from" in query:
         fields["date_from"] = dt.date.fromisoformat(query["date_from"])
-    results = search(SearchRequest(**fields))
+    results = search_archive(SearchRequest(**fields))
     return {
         "total": [results.total.value, results.total.estimated],
         "meetings": results.meetings.value,
@@ -97,7 +97,7 @@ def search_after_a_rename() -> int:
     """Renaming a speaker re-indexes their statements (the triggers work); rolled back."""
     with transaction.atomic():
         Speaker.objects.filter(slug="kassym-jomart-tokayev").update(name="Тестоименный Президент")
-        found = search(SearchRequest(q="Тестоименный")).total.value
+        found = search_archive(SearchRequest(q="Тестоименный")).total.value
         transaction.set_rollback(True)
     return found
 
@@ -244,7 +244,7 @@ def test_replace_brings_back_the_backup_and_a_failed_replace_changes_nothing(arc
     call_command("restore", str(dump), replace=True, stdout=io.StringIO())
     assert archive_counts() == backed_up
     assert not User.objects.filter(username="intruder").exists()
-    assert search(SearchRequest(q="Токаева")).total.value >= 10
+    assert search_archive(SearchRequest(q="Токаева")).total.value >= 10
 
 
 @committed

@@ -13,9 +13,9 @@ import pytest
 from django.db import connection
 
 from tests.servers import ROOT, server_url
-from transcripts import search
 from transcripts.ingest import ingest_paths
 from transcripts.models import Speaker
+from transcripts.search import engine
 
 PESKOV_DOC = """Встреча с представителями прессы
 
@@ -41,7 +41,7 @@ def booted_a_minute_ago(monkeypatch):
 @pytest.mark.django_db
 def test_search_works_on_the_first_request_after_boot(client, seed_folder, booted_a_minute_ago):
     assert not ingest_paths([seed_folder]).failures
-    search.reset_caches()  # a new worker process: nothing loaded yet
+    engine.reset_caches()  # a new worker process: nothing loaded yet
     assert time.monotonic() < 300
     page = client.get("/search/", {"q": "Токаевым"})
     assert page.status_code == 200
@@ -54,7 +54,7 @@ def test_search_works_on_the_first_request_after_boot(client, seed_folder, boote
 
 
 def count(q: str) -> int:
-    return search.search(search.SearchRequest(q=q)).total.value
+    return engine.search_archive(engine.SearchRequest(q=q)).total.value
 
 
 @pytest.mark.django_db(transaction=True)
@@ -78,9 +78,9 @@ def test_a_speaker_added_by_another_process_is_used_by_the_next_search(tmp_path,
 @pytest.mark.django_db
 def test_counts_cached_for_sampling_follow_the_archive(seed_folder):
     assert not ingest_paths([seed_folder]).failures
-    rows, _scales = search._scales.get()
+    rows, _scales = engine._scales.get()
     from transcripts.models import Utterance
 
     assert rows == Utterance.objects.count()
     Utterance.objects.filter(seq__gt=3).delete()
-    assert search._scales.get()[0] == Utterance.objects.count() < rows
+    assert engine._scales.get()[0] == Utterance.objects.count() < rows

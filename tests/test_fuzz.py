@@ -319,7 +319,7 @@ HOSTILE_TEXT = {
     "whitespace": " \t\n ",
 }
 
-# Every query parameter a view reads: forms.SearchForm, search_views.search (format),
+# Every query parameter a view reads: search.forms.SearchForm, search.views.search_page (format),
 # views.meeting_detail (q), views.speaker_detail (page).
 SEARCH_PARAMS = ["q", "speaker", "from", "to", "kind", "location", "sort", "page", "format"]
 

@@ -1,4 +1,4 @@
-"""A transcript of 20,000 turns: its page is split into parts of MEETING_PAGE_SIZE
+"""A transcript of 20,000 turns: its page is split into parts of STATEMENTS_PER_PAGE
 statements with stable addresses, and its downloads stream in bounded memory."""
 
 import json
@@ -8,10 +8,8 @@ import tracemalloc
 import pytest
 
 from tests.documents import transcript
-from transcripts import browse
 from transcripts.ingest import ingest_paths
-from transcripts.models import Meeting, Utterance
-from transcripts.search_views import utterance_url
+from transcripts.models import STATEMENTS_PER_PAGE, Meeting, Utterance
 
 pytestmark = pytest.mark.django_db
 TURNS = 20_000
@@ -32,7 +30,7 @@ def test_a_20000_turn_meeting_page_is_one_part_of_it(client, long_meeting):
     response = client.get(long_meeting.get_absolute_url())
     html = response.content.decode()
     assert response.status_code == 200 and len(response.content) < 2_000_000
-    assert statement_numbers(html) == list(range(1, browse.MEETING_PAGE_SIZE + 1))
+    assert statement_numbers(html) == list(range(1, STATEMENTS_PER_PAGE + 1))
     assert "часть 1 из 100: высказывания 1–200" in html
     english = client.get("/en" + long_meeting.get_absolute_url()).content.decode()
     assert "part 1 of 100: statements 1–200" in english
@@ -51,13 +49,13 @@ def test_every_part_has_a_stable_address_and_bad_page_numbers_are_404s(client, l
 
 def test_a_statements_permalink_names_its_part(client, long_meeting):
     statement = Utterance.objects.get(meeting=long_meeting, seq=12_345)
-    url = utterance_url(statement)
+    url = statement.get_absolute_url()
     assert url == f"{long_meeting.get_absolute_url()}?page=62#u12345"
     page = client.get(url.split("#")[0]).content.decode()
     assert 'id="u12345"' in page and "Реплика номер 12345." in page
     # The copy-and-paste citation and the # link name the same part.
     assert f"{long_meeting.get_absolute_url()}?page=62#u12345" in page
-    assert utterance_url(Utterance.objects.get(meeting=long_meeting, seq=200)).endswith("/#u200")
+    assert Utterance.objects.get(meeting=long_meeting, seq=200).get_absolute_url().endswith("/#u200")
 
 
 def test_search_highlighting_counts_and_links_matches_on_every_part(client, long_meeting):

@@ -5,11 +5,11 @@ import re
 import pytest
 from django.urls import reverse
 
-from transcripts import search as search_module
 from transcripts.ingest import ingest_paths
 from transcripts.models import Meeting, Speaker, Utterance
-from transcripts.query import QueryError
-from transcripts.search import SearchRequest, search
+from transcripts.search import engine, highlight
+from transcripts.search.engine import SearchRequest, search_archive
+from transcripts.search.syntax import QueryError
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def archive(seeds, tmp_path):
 
 
 def found(q, **filters):
-    results = search(SearchRequest(q=q, **filters))
+    results = search_archive(SearchRequest(q=q, **filters))
     return results
 
 
@@ -99,9 +99,9 @@ def test_mir_does_not_match_words_that_merely_start_with_it(archive):
 def test_yo_and_ye_are_the_same_and_stop_words_stay_stop_words(archive):
     assert ids("твердая") == ids("твёрдая") != set()
     with pytest.raises(QueryError):
-        search(SearchRequest(q="всё её"))
+        search_archive(SearchRequest(q="всё её"))
     with pytest.raises(QueryError):
-        search(SearchRequest(q="все ее"))
+        search_archive(SearchRequest(q="все ее"))
 
 
 def test_phrases_keep_word_order(archive):
@@ -118,13 +118,13 @@ def test_exclusion_and_or(archive):
     assert ids("Назарбаев OR ЭКСПО") == ids("Назарбаев") | ids("ЭКСПО")
     assert ids("Назарбаев | ЭКСПО") == ids("Назарбаев OR ЭКСПО")
     with pytest.raises(QueryError):
-        search(SearchRequest(q="-Путин"))
+        search_archive(SearchRequest(q="-Путин"))
 
 
 def test_tsquery_operators_typed_by_a_user_are_plain_text(archive):
     assert ids("Путин & !Токаев") == ids("Путин Токаев")
     for hostile in ["'", "\\", "&&", "<->", "a:*", "!!!", "(((", "Путин:*A", "'; DROP TABLE x; --"]:
-        search(SearchRequest(q=f"Казахстан {hostile}"))
+        search_archive(SearchRequest(q=f"Казахстан {hostile}"))
 
 
 def test_filters(archive):
@@ -174,7 +174,7 @@ def test_snippets_escape_transcript_html(archive):
 
 
 def test_markers_in_source_text_cannot_forge_marks():
-    forged = search_module.mark_terms("a \x02<b>bold</b>\x03 <script>x</script>")
+    forged = highlight.mark_terms("a \x02<b>bold</b>\x03 <script>x</script>")
     assert forged == "a <mark>&lt;b&gt;bold&lt;/b&gt;</mark> &lt;script&gt;x&lt;/script&gt;"
 
 
@@ -204,8 +204,8 @@ def test_statement_timeout_gives_a_clear_message(archive, client, monkeypatch):
     def slow(cursor, results):
         cursor.execute("SELECT pg_sleep(2)")
 
-    monkeypatch.setattr(search_module, "STATEMENT_TIMEOUT_MS", 50)
-    monkeypatch.setattr(search_module, "_count_and_facets", slow)
+    monkeypatch.setattr(engine, "STATEMENT_TIMEOUT_MS", 50)
+    monkeypatch.setattr(engine, "_count_and_facets", slow)
     response = client.get(reverse("search"), {"q": "Казахстан"})
     assert response.status_code == 200
     assert "занял слишком много времени" in response.content.decode()
@@ -289,9 +289,9 @@ def test_large_results_are_estimated_from_the_meeting_sample(archive, monkeypatc
     every_match = ids("Путин")  # exact: the test archive is small
     sampled = [i for i in every_match if Utterance.objects.get(id=i).meeting_id % 2 == 0]
     assert 5 < len(sampled) < len(every_match)
-    monkeypatch.setattr(search_module, "EXACT_LIMIT", 5)
-    monkeypatch.setattr(search_module, "SAMPLE_MODULI", (2,))  # every other meeting is the sample
-    search_module.reset_caches()
+    monkeypatch.setattr(engine, "EXACT_LIMIT", 5)
+    monkeypatch.setattr(engine, "SAMPLE_MODULI", (2,))  # every other meeting is the sample
+    engine.reset_caches()
     results = found("Путин")
     # Scaled by all rows over the sample's rows (meetings differ in size).
     scale = Utterance.objects.count() / sum(
@@ -313,8 +313,8 @@ def test_large_results_are_estimated_from_the_meeting_sample(archive, monkeypatc
 
 
 def test_an_empty_sample_still_gives_hits_and_facets(archive, monkeypatch):
-    monkeypatch.setattr(search_module, "EXACT_LIMIT", 5)
-    monkeypatch.setattr(search_module, "SAMPLE_MODULI", (10**9,))  # no meeting is in the sample
+    monkeypatch.setattr(engine, "EXACT_LIMIT", 5)
+    monkeypatch.setattr(engine, "SAMPLE_MODULI", (10**9,))  # no meeting is in the sample
     results = found("Путин")
     assert results.total.estimated and results.total.value == 6
     assert results.hits and results.speaker_facets and results.year_facets

@@ -197,13 +197,13 @@ def test_rebuild_corrects_a_list_that_drifted(seed_folder):
 
 
 def test_suggestions_follow_unpublishing_at_once(seed_folder):
-    from transcripts.search import SearchRequest, search
+    from transcripts.search.engine import SearchRequest, search_archive
 
     assert not ingest_paths([seed_folder]).failures
-    assert search(SearchRequest(q="Назарбев")).suggestion == "Назарбаев"
-    assert search(SearchRequest(q="telegrm")).suggestion == "telegram"
+    assert search_archive(SearchRequest(q="Назарбев")).suggestion == "Назарбаев"
+    assert search_archive(SearchRequest(q="telegrm")).suggestion == "telegram"
     Meeting.objects.filter(source_file=NEWS).update(is_published=False)
-    assert search(SearchRequest(q="telegrm")).suggestion != "telegram"
+    assert search_archive(SearchRequest(q="telegrm")).suggestion != "telegram"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,23 +9,10 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Max, Min, Q
+from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import ExtractMonth, ExtractYear
 
-from .models import Meeting, Speaker, Utterance
-
-
-def published_meetings():
-    return Meeting.objects.filter(is_published=True)
-
-
-def published_utterances():
-    return Utterance.objects.filter(published=True)
-
-
-def in_order(meetings):
-    """Oldest first; meetings of one day by time, undated times last."""
-    return meetings.order_by("date", F("start").asc(nulls_last=True), "id")
+from .models import Meeting, Speaker, Utterance, meeting_page_of
 
 
 def count_per_year(queryset, date_field: str) -> list[tuple[int, int]]:
@@ -34,12 +21,12 @@ def count_per_year(queryset, date_field: str) -> list[tuple[int, int]]:
 
 
 def meetings_per_year() -> list[tuple[int, int]]:
-    return count_per_year(published_meetings(), "date")
+    return count_per_year(Meeting.objects.published(), "date")
 
 
 def meetings_per_month(year: int) -> dict[int, int]:
     rows = (
-        published_meetings()
+        Meeting.objects.published()
         .filter(date__year=year)
         .annotate(month=ExtractMonth("date"))
         .values("month")
@@ -49,11 +36,11 @@ def meetings_per_month(year: int) -> dict[int, int]:
 
 
 def archive_totals() -> dict:
-    meetings = published_meetings().aggregate(n=Count("id"), first=Min("date"), last=Max("date"))
+    meetings = Meeting.objects.published().aggregate(n=Count("id"), first=Min("date"), last=Max("date"))
     people = Speaker.objects.filter(kind=Speaker.Kind.PERSON, utterances__published=True).distinct().count()
     return {
         "meetings": meetings["n"],
-        "utterances": published_utterances().count(),
+        "utterances": Utterance.objects.published().count(),
         "speakers": people,
         "first_year": meetings["first"].year if meetings["first"] else None,
         "last_year": meetings["last"].year if meetings["last"] else None,
@@ -71,7 +58,7 @@ class Period:
 
 
 def period(start: dt.date, end: dt.date) -> Period:
-    meetings = published_meetings()
+    meetings = Meeting.objects.published()
     before = meetings.filter(date__lt=start).aggregate(d=Max("date"))["d"]
     after = meetings.filter(date__gt=end).aggregate(d=Min("date"))["d"]
     return Period(start, end, before, after)
@@ -95,24 +82,14 @@ def month_calendar(year: int, month: int, counts: dict[dt.date, int]) -> list[li
 
 
 def meetings_per_day(year: int, month: int | None = None) -> dict[dt.date, int]:
-    meetings = published_meetings().filter(date__year=year)
+    meetings = Meeting.objects.published().filter(date__year=year)
     if month:
         meetings = meetings.filter(date__month=month)
     return {r["date"]: r["n"] for r in meetings.values("date").annotate(n=Count("id"))}
 
 
-# A meeting page shows this many statements: a 20,000-turn transcript is 100 pages, each
-# rendered in well under a second. Page n holds seq (n-1)*size+1 … n*size, so a
-# statement's page follows from its number alone (static/js/meeting.js does the same
-# for old `#uN` links that reach the first page).
-MEETING_PAGE_SIZE = 200
-
-
-def meeting_page_of(seq: int) -> int:
-    return (seq - 1) // MEETING_PAGE_SIZE + 1
-
-
 def meeting_page_count(meeting: Meeting) -> int:
+    """How many parts (of STATEMENTS_PER_PAGE statements) the meeting's page has."""
     last = meeting.utterances.aggregate(last=Max("seq"))["last"] or 1
     return meeting_page_of(last)
 
@@ -120,11 +97,12 @@ def meeting_page_count(meeting: Meeting) -> int:
 def around(meeting: Meeting) -> tuple[list[Meeting], Meeting | None, Meeting | None]:
     """The other published meetings that day, and the previous and next published
     meetings in date and time order: one read of the day serves all three."""
-    day = list(in_order(published_meetings().filter(date=meeting.date)))
+    published = Meeting.objects.published()
+    day = list(published.filter(date=meeting.date).chronological())
     position = next(i for i, m in enumerate(day) if m.id == meeting.id)
     before, after = day[:position], day[position + 1 :]
-    previous = before[-1] if before else in_order(published_meetings().filter(date__lt=meeting.date)).last()
-    following = after[0] if after else in_order(published_meetings().filter(date__gt=meeting.date)).first()
+    previous = before[-1] if before else published.filter(date__lt=meeting.date).chronological().last()
+    following = after[0] if after else published.filter(date__gt=meeting.date).chronological().first()
     return before + after, previous, following
 
 
@@ -141,4 +119,4 @@ def speakers_with_counts(kind: str):
 
 
 def speaker_activity(speaker: Speaker) -> list[tuple[int, int]]:
-    return count_per_year(published_utterances().filter(speaker=speaker), "meeting_date")
+    return count_per_year(Utterance.objects.published().filter(speaker=speaker), "meeting_date")

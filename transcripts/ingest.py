@@ -34,8 +34,8 @@ from django.utils import timezone
 from psqlextra.types import ConflictAction
 from slugify import slugify
 
-from . import dates, parser, search
-from .models import Meeting, Section, Speaker, SpeakerAlias, Utterance, VocabularyWord, normalize_name
+from . import dates, parser
+from .models import Meeting, Section, Speaker, SpeakerAlias, Utterance, normalize_name
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 ADDED, UPDATED, UNCHANGED, FAILED = "added", "updated", "unchanged", "failed"
@@ -600,15 +600,7 @@ def ingest_files(
         report.results.append(result)
         if on_file:
             on_file(result)
-    if report.count(ADDED) or report.count(UPDATED):
-        search.reset_caches()
     return report
-
-
-def refresh_vocabulary() -> int:
-    """Rebuild the did-you-mean word list from its full query, for repair only: triggers
-    keep it current (migration 0011). Returns the number of words corrected."""
-    return VocabularyWord.rebuild()
 
 
 def ingest_file(

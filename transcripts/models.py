@@ -1,19 +1,56 @@
 """The archive: meetings, their sections and utterances, and the speakers."""
 
+from urllib.parse import urlencode
+
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Lookup, Q
+from django.db.models.functions import Mod
+from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from psqlextra.manager import PostgresManager
 from psqlextra.models import PostgresModel
+from psqlextra.query import PostgresQuerySet
 
 # The text search configuration: PostgreSQL's 'russian' with unaccent before the
 # stemmer (ё→е before the stop-word check). Created in migration 0002; every
 # query names it explicitly.
 TS_CONFIG = "kz_russian"
+
+# A meeting page shows this many statements: a 20,000-turn transcript is 100 parts, each
+# rendered in well under a second. Part n holds seq (n-1)*size+1 … n*size, so a
+# statement's part follows from its number alone (static/js/meeting.js does the same
+# for old `#uN` links that reach the first part).
+STATEMENTS_PER_PAGE = 200
+
+
+def meeting_page_of(seq: int) -> int:
+    return (seq - 1) // STATEMENTS_PER_PAGE + 1
+
+
+def statement_url(meeting_url: str, seq: int, q: str = "") -> str:
+    """A statement on the part of its meeting page that holds it, with ?q= to mark a query."""
+    params = {"q": q} if q else {}
+    if (page := meeting_page_of(seq)) > 1:
+        params["page"] = page
+    return f"{meeting_url}?{urlencode(params)}#u{seq}" if params else f"{meeting_url}#u{seq}"
+
+
+@SearchVectorField.register_lookup
+class Matches(Lookup):
+    """search_vector__matches=<tsquery text>: the text is cast, never parsed again, so it
+    must come from search.tsquery.build_tsquery (PostgreSQL wrote its lexemes)."""
+
+    lookup_name = "matches"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} @@ ({rhs})::tsquery", [*lhs_params, *rhs_params]
 
 
 def normalize_name(name: str) -> str:
@@ -68,6 +105,21 @@ class SpeakerAlias(PostgresModel):
         return self.name
 
 
+class MeetingQuerySet(PostgresQuerySet):
+    def published(self):
+        return self.filter(is_published=True)
+
+    def chronological(self):
+        """Oldest first; meetings of one day by time, undated times last."""
+        return self.order_by("date", F("start").asc(nulls_last=True), "id")
+
+
+class MeetingManager(PostgresManager.from_queryset(MeetingQuerySet)):
+    """psqlextra's manager (upserts) with the QuerySet methods above."""
+
+    use_in_migrations = False
+
+
 class Meeting(PostgresModel):
     class Kind(models.TextChoices):
         TALKS = "talks", _("talks")
@@ -85,7 +137,7 @@ class Meeting(PostgresModel):
     )
     slug = models.SlugField(max_length=160, unique=True)
     start = models.DateTimeField(_("start"), null=True, blank=True, help_text=_("Moscow time; empty if unknown."))
-    date = models.DateField(_("date"), db_index=True)
+    date = models.DateField(_("date"))
     location = models.CharField(_("location"), max_length=255, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
     lead = models.TextField(_("lead"), blank=True)
@@ -104,6 +156,8 @@ class Meeting(PostgresModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = MeetingManager()
+
     class Meta:
         verbose_name = _("meeting")
         verbose_name_plural = pgettext_lazy("model", "meetings")
@@ -113,6 +167,7 @@ class Meeting(PostgresModel):
                 fields=["source_url"], condition=~Q(source_url=""), name="meeting_source_url_unique"
             )
         ]
+        indexes = [models.Index(fields=["date"], name="meeting_date")]
 
     def __str__(self):
         return self.title
@@ -134,6 +189,23 @@ class Section(PostgresModel):
 
     def __str__(self):
         return self.heading or "* * *"
+
+
+def in_sample(modulus: int) -> Q:
+    return Q(Exact(Mod("meeting_id", modulus), 0))
+
+
+class UtteranceQuerySet(PostgresQuerySet):
+    def published(self):
+        return self.filter(published=True)
+
+    def matching(self, tsquery: str):
+        """Statements whose search vector matches a tsquery from search.tsquery.build_tsquery."""
+        return self.filter(search_vector__matches=tsquery)
+
+
+class UtteranceManager(PostgresManager.from_queryset(UtteranceQuerySet)):
+    use_in_migrations = False
 
 
 class Utterance(PostgresModel):
@@ -159,6 +231,8 @@ class Utterance(PostgresModel):
     meeting_date = models.DateField(null=True, editable=False)
     published = models.BooleanField(default=True, editable=False)
 
+    objects = UtteranceManager()
+
     class Meta:
         verbose_name = _("statement")
         verbose_name_plural = _("statements")
@@ -166,6 +240,10 @@ class Utterance(PostgresModel):
         constraints = [models.UniqueConstraint(fields=["meeting", "seq"], name="utterance_seq_unique")]
         indexes = [
             GinIndex(fields=["search_vector"], name="utterance_search_gin"),
+            # The 2% and 0.4% cluster samples that estimates count (search/engine.py SAMPLE_MODULI);
+            # made by migrations 0003 and 0004 as `WHERE meeting_id % 50 = 0`, the form queries use.
+            GinIndex(fields=["search_vector"], name="utterance_search_sample_gin", condition=in_sample(50)),
+            GinIndex(fields=["search_vector"], name="utterance_search_sample250_gin", condition=in_sample(250)),
             models.Index(fields=["meeting_date", "meeting", "seq"], name="utterance_date_order"),
         ]
 
@@ -179,6 +257,14 @@ class Utterance(PostgresModel):
     @property
     def anchor(self) -> str:
         return f"u{self.seq}"
+
+    @property
+    def page(self) -> int:
+        """The part of its meeting page that shows this statement."""
+        return meeting_page_of(self.seq)
+
+    def get_absolute_url(self, q: str = "") -> str:
+        return statement_url(self.meeting.get_absolute_url(), self.seq, q)
 
 
 # The did-you-mean word list, by definition: the words (once per row) of the

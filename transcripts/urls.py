@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
-from . import search_views, views
+from . import views
+from .search.views import search_page
 
 
 class TwoDigits:
@@ -32,7 +33,7 @@ register_converter(Year, "yyyy")
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("search/", search_views.search, name="search"),
+    path("search/", search_page, name="search"),
     path("meetings/", views.archive_index, name="archive"),
     path("meetings/<yyyy:year>/", views.archive_year, name="archive-year"),
     path("meetings/<yyyy:year>/<dd:month>/", views.archive_month, name="archive-month"),

@@ -1,5 +1,5 @@
 """The reading pages: home, date archive, meetings, speakers. Views stay thin;
-queries live in browse.py, search in search.py."""
+queries live in browse.py and the models' QuerySets, search in search/."""
 
 import datetime as dt
 import json
@@ -14,17 +14,17 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from . import browse
+from . import browse, serializers
 from .http_cache import query_params
-from .models import Speaker
-from .search_views import highlight_meeting, meeting_matches, statement_url
+from .models import STATEMENTS_PER_PAGE, Meeting, Speaker, Utterance, statement_url
+from .search.highlight import highlight_meeting, meeting_matches
 
 YEARS_WITH_PAGES = (1, 9998)  # a calendar page for 9999 would need days of year 10000
 
 
 @query_params()
 def home(request):
-    latest = browse.in_order(browse.published_meetings()).reverse()[:10]
+    latest = Meeting.objects.published().chronological().reverse()[:10]
     return render(
         request,
         "transcripts/home.html",
@@ -83,7 +83,7 @@ def archive_year(request, year):
 def archive_month(request, year, month):
     start = _date_or_404(year, month)
     end = browse.month_end(year, month)
-    meetings = browse.in_order(browse.published_meetings().filter(date__range=(start, end)))
+    meetings = Meeting.objects.published().filter(date__range=(start, end)).chronological()
     context = {
         "month": start,
         "weeks": browse.month_calendar(year, month, browse.meetings_per_day(year, month)),
@@ -96,7 +96,7 @@ def archive_month(request, year, month):
 @query_params()
 def archive_day(request, year, month, day):
     date = _date_or_404(year, month, day)
-    meetings = browse.in_order(browse.published_meetings().filter(date=date))
+    meetings = Meeting.objects.published().filter(date=date).chronological()
     context = {"day": date, "meetings": meetings, "nav": _nav(browse.period(date, date), "day")}
     return render(request, "transcripts/archive_day.html", context)
 
@@ -112,13 +112,13 @@ def _page_number(value: str | None, num_pages: int) -> int:
 
 @query_params("q", "page")
 def meeting_detail(request, slug):
-    meeting = get_object_or_404(browse.published_meetings(), slug=slug)
+    meeting = get_object_or_404(Meeting.objects.published(), slug=slug)
     num_pages = browse.meeting_page_count(meeting)
     page = _page_number(request.GET.get("page"), num_pages)
-    first_seq = (page - 1) * browse.MEETING_PAGE_SIZE + 1
+    first_seq = (page - 1) * STATEMENTS_PER_PAGE + 1
     utterances = list(
         meeting.utterances.select_related("speaker", "section")
-        .filter(seq__gte=first_seq, seq__lt=first_seq + browse.MEETING_PAGE_SIZE)
+        .filter(seq__gte=first_seq, seq__lt=first_seq + STATEMENTS_PER_PAGE)
         .order_by("seq")
     )
     base_url = meeting.get_absolute_url()
@@ -144,7 +144,7 @@ def meeting_detail(request, slug):
         "same_day": same_day,
         "page": page,
         "num_pages": num_pages,
-        "page_size": browse.MEETING_PAGE_SIZE,
+        "page_size": STATEMENTS_PER_PAGE,
         "page_first": first_seq,
         "page_last": utterances[-1].seq if utterances else first_seq,
         "permalink": request.build_absolute_uri(page_url),
@@ -169,7 +169,7 @@ def _download(chunks, meeting, content_type: str, extension: str) -> StreamingHt
 @query_params()
 def meeting_text(request, slug):
     """The transcript as plain text, as it would be quoted."""
-    meeting = get_object_or_404(browse.published_meetings(), slug=slug)
+    meeting = get_object_or_404(Meeting.objects.published(), slug=slug)
     start = timezone.localtime(meeting.start).strftime("%Y-%m-%d %H:%M") if meeting.start else str(meeting.date)
 
     def lines():
@@ -184,15 +184,10 @@ def meeting_text(request, slug):
 
 @query_params()
 def meeting_json(request, slug):
-    meeting = get_object_or_404(browse.published_meetings(), slug=slug)
+    meeting = get_object_or_404(Meeting.objects.published(), slug=slug)
+    url = request.build_absolute_uri
     head = {
-        "title": meeting.title,
-        "url": request.build_absolute_uri(meeting.get_absolute_url()),
-        "date": meeting.date.isoformat(),
-        "start": timezone.localtime(meeting.start).isoformat() if meeting.start else None,  # Moscow time
-        "location": meeting.location,
-        "kind": meeting.kind,
-        "source_url": meeting.source_url,
+        **serializers.meeting(meeting, url),
         "lead": meeting.lead,
         "sections": list(meeting.sections.values_list("heading", flat=True)),
     }
@@ -202,16 +197,8 @@ def meeting_json(request, slug):
         # encoded on its own: the whole list never sits in memory.
         yield json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "utterances": ['
         for n, u in enumerate(_statements(meeting, "speaker", "section")):
-            statement = {
-                "seq": u.seq,
-                "anchor": u.anchor,
-                "speaker": {"name": u.speaker.name, "slug": u.speaker.slug} if u.speaker else None,
-                "label": u.label,
-                "remark": u.remark,
-                "section": u.section.heading if u.section else None,
-                "text": u.text,
-            }
-            yield ("," if n else "") + "\n  " + json.dumps(statement, ensure_ascii=False)
+            u.meeting = meeting  # for its address, without a query per statement
+            yield ("," if n else "") + "\n  " + json.dumps(serializers.statement(u, url), ensure_ascii=False)
         yield "\n ]\n}"
 
     return _download(chunks(), meeting, "application/json; charset=utf-8", "json")
@@ -232,10 +219,10 @@ MEETINGS_SHOWN = 50  # the latest; a long-serving speaker has thousands
 @query_params("page")
 def speaker_detail(request, slug):
     speaker = get_object_or_404(Speaker, slug=slug)
-    utterances = browse.published_utterances().filter(speaker=speaker).select_related("meeting")
+    utterances = Utterance.objects.published().filter(speaker=speaker).select_related("meeting")
     utterances = utterances.order_by("-meeting_date", "-meeting_id", "seq")
     page = Paginator(utterances, 20).get_page(request.GET.get("page"))
-    meetings = browse.in_order(browse.published_meetings().filter(utterances__speaker=speaker).distinct()).reverse()
+    meetings = Meeting.objects.published().filter(utterances__speaker=speaker).distinct().chronological().reverse()
     context = {
         "speaker": speaker,
         "page": page,

@@ -8,14 +8,13 @@ from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.safestring import SafeString, mark_safe
 
 from ..dates import year_range
-from ..search_views import utterance_url
 
 register = template.Library()
 
 
 @register.simple_tag
 def hit_url(utterance, q=""):
-    return utterance_url(utterance, q)
+    return utterance.get_absolute_url(q)
 
 
 @register.simple_tag(takes_context=True)

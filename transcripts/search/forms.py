@@ -5,9 +5,9 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Meeting, Speaker
-from .query import MAX_QUERY_CHARS, QueryError, clean_text, parse_query
-from .search import SORTS, SearchRequest
+from ..models import Meeting, Speaker
+from .engine import SORTS, SearchRequest
+from .syntax import MAX_QUERY_CHARS, QueryError, clean_text, parse_query
 
 
 class SpeakerSlugsField(forms.MultipleChoiceField):

@@ -1,0 +1,62 @@
+"""The search page, as HTML and as JSON (`?format=json`)."""
+
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+
+from .. import serializers
+from ..http_cache import query_params
+from .engine import PageOutOfRange, search_archive
+from .forms import SearchForm
+from .syntax import QueryError
+
+
+@query_params("q", "speaker", "from", "to", "kind", "location", "sort", "page", "format")
+def search_page(request):
+    form = SearchForm(request.GET)
+    wants_json = request.GET.get("format") == "json"
+    results = None
+    if form.is_valid() and form.cleaned_data["q"]:
+        try:
+            results = search_archive(form.search_request())
+        except PageOutOfRange:
+            if wants_json:
+                return JsonResponse({"errors": {"page": [{"message": "No such page of results"}]}}, status=404)
+            raise Http404("No such page of results") from None
+        except QueryError as exc:
+            form.add_error("q", str(exc))
+    if wants_json:
+        if form.errors:
+            return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+        return JsonResponse(results_json(request, results), json_dumps_params={"ensure_ascii": False})
+    return render(request, "transcripts/search.html", {"form": form, "results": results})
+
+
+def results_json(request, results) -> dict:
+    if results is None:
+        return {"query": "", "total": 0, "hits": []}
+    url = request.build_absolute_uri
+    return {
+        "query": results.request.q,
+        "total": results.total.value,
+        "total_is_estimate": results.total.estimated,
+        "meetings": results.meetings.value,
+        "page": results.request.page,
+        "num_pages": results.num_pages,
+        "sort": results.request.sort,
+        "timed_out": results.timed_out,
+        "suggestion": results.suggestion,
+        "hits": [
+            {
+                "meeting": serializers.meeting(hit.utterance.meeting, url),
+                **serializers.statement(hit.utterance, url, q=results.request.q, text=False),
+                "snippet_html": str(hit.snippet),
+                "rank": hit.rank,
+            }
+            for hit in results.hits
+        ],
+        "facets": {
+            "estimated": results.total.estimated,
+            "speakers": [{**serializers.speaker(s), "count": n} for s, n in results.speaker_facets],
+            "years": [{"year": y, "count": n} for y, n in results.year_facets],
+        },
+    }
