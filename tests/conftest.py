@@ -58,6 +58,6 @@ def private_page_cache(settings, request):
 @pytest.fixture(autouse=True)
 def fresh_search_caches():
     """Each test has its own archive: no counts or names cached from another."""
-    from transcripts import search
+    from transcripts.search import engine
 
-    search.reset_caches()
+    engine.reset_caches()
