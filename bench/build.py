@@ -103,7 +103,7 @@ def recreate_database() -> None:
 def create_speakers(rng: random.Random, count: int) -> tuple[list, list[float]]:
     """The directory's speakers plus synthetic people; returns (choices, cum_weights)
     where a choice is (speaker id or None or "president", label)."""
-    from transcripts.ingest import load_speaker_directory
+    from transcripts.importing.speakers import load_speaker_directory
     from transcripts.models import Speaker
 
     load_speaker_directory()
@@ -240,7 +240,7 @@ def _copy_utterances(meetings: list[tuple], seed: int) -> tuple[int, Counter]:
                     words = rng.choices(tail, cum_weights=tail_cum, k=extra)
                     text = text_source.inject_tail(rng, text, words)
                     tail_df.update(set(words))
-                # source_hash as transcripts.ingest.text_hash computes it (md5 of the text)
+                # source_hash as transcripts.importing.reconcile.text_hash computes it (md5 of the text)
                 source_hash = hashlib.md5(text.encode()).hexdigest()
                 copy.write_row((meeting_id, seq, speaker_id, label, "", text, False, False, source_hash))
                 rows += 1

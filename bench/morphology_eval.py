@@ -84,7 +84,7 @@ def setup() -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
-    from transcripts.ingest import ingest_paths
+    from transcripts.importing.ingest import ingest_paths
 
     paths = sorted((ROOT / "fixtures").glob("*.txt"))
     if CORPUS.is_dir():

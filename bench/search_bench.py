@@ -228,7 +228,8 @@ def measure_vocabulary(log) -> dict:
     from django.db import connection
     from django.db.models import Count
 
-    from transcripts import ingest
+    from transcripts.importing import ingest
+    from transcripts.importing.report import ADDED
     from transcripts.models import Meeting, Speaker, VocabularyWord
 
     with connection.cursor() as cursor:
@@ -239,7 +240,7 @@ def measure_vocabulary(log) -> dict:
 
     def add():
         report = ingest.ingest_paths([document])
-        assert report.count(ingest.ADDED) == 1, report.summary()
+        assert report.count(ADDED) == 1, report.summary()
         meeting = Meeting.objects.get(source_file=document.name)
         return {"meeting_id": meeting.id, "utterances": meeting.utterances.count()}
 

@@ -9,7 +9,7 @@ import dataclasses
 import datetime as dt
 import json
 
-from transcripts.parser import Document, ParsedUtterance
+from transcripts.importing.parser import Document, ParsedUtterance
 
 
 def _plain(value):

@@ -9,7 +9,7 @@ from django.forms import SplitDateTimeWidget
 from django.urls import reverse
 from django.utils import timezone
 
-from transcripts.ingest import ingest_paths
+from transcripts.importing.ingest import ingest_paths
 from transcripts.models import Meeting, Speaker, SpeakerAlias, Utterance
 from transcripts.search.engine import SearchRequest, search_archive
 

@@ -7,7 +7,7 @@ import pytest
 
 from tests.test_admin import change_url, form_data
 from transcripts import dates
-from transcripts.ingest import ingest_paths
+from transcripts.importing.ingest import ingest_paths
 from transcripts.models import Meeting
 
 pytestmark = pytest.mark.django_db

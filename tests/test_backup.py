@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from tests.servers import scratch_database, server_url
-from transcripts.ingest import ingest_paths
+from transcripts.importing.ingest import ingest_paths
 from transcripts.management.commands import backup as backup_command
 from transcripts.management.commands import restore as restore_command
 from transcripts.models import Meeting, Speaker, Utterance

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from transcripts.ingest import ingest_paths
+from transcripts.importing.ingest import ingest_paths
+from transcripts.importing.parser import parse_bytes
 from transcripts.models import Meeting
-from transcripts.parser import parse_bytes
 
 
 def truth(corpus_dir):

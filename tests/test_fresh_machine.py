@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 
 from tests.servers import ROOT, server_url
-from transcripts.ingest import ingest_paths
+from transcripts.importing.ingest import ingest_paths
 from transcripts.models import Speaker
 from transcripts.search import engine
 

@@ -23,9 +23,10 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transcripts.ingest import FAILED, ingest_paths
+from transcripts.importing.ingest import ingest_paths
+from transcripts.importing.parser import Document, ParseError, parse_bytes, parse_text
+from transcripts.importing.report import FAILED
 from transcripts.models import Meeting, Speaker
-from transcripts.parser import Document, ParseError, parse_bytes, parse_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "fixtures").glob("*.txt"))

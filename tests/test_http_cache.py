@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.test_admin import change_url, form_data
 from transcripts import http_cache
-from transcripts.ingest import ingest_paths
+from transcripts.importing.ingest import ingest_paths
 from transcripts.models import ArchiveChange, Meeting, Speaker, Utterance
 
 pytestmark = pytest.mark.django_db

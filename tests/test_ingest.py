@@ -6,10 +6,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError
 
-from transcripts import ingest as ingest_module
-from transcripts.ingest import ingest_paths
+from transcripts.importing import store
+from transcripts.importing.ingest import ingest_paths
+from transcripts.importing.parser import MAX_BYTES
 from transcripts.models import Meeting, Section, Speaker, Utterance
-from transcripts.parser import MAX_BYTES
 
 pytestmark = pytest.mark.django_db
 
@@ -171,14 +171,14 @@ def test_a_failure_while_storing_leaves_nothing_behind(tmp_path, monkeypatch):
         "\nВстреча\n\n\n2025-01-15 12:00:00\n\nМосква\n\nЛид.\nИ.Новый: Текст.\n\n\n\nhttp://example.org/2",
         encoding="utf-8",
     )
-    real = ingest_module._upsert_children
+    real = store.upsert_children
 
     def failing(model, *args, **kwargs):
         if model is Utterance:
             raise DatabaseError("disk full")
         return real(model, *args, **kwargs)
 
-    monkeypatch.setattr(ingest_module, "_upsert_children", failing)
+    monkeypatch.setattr(store, "upsert_children", failing)
     report = ingest_paths([tmp_path])
     assert "disk full" in report.failures[0].reason
     assert not Meeting.objects.exists()

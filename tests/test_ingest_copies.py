@@ -6,7 +6,7 @@ import shutil
 import pytest
 from django.core.management import CommandError, call_command
 
-from transcripts.ingest import ingest_paths
+from transcripts.importing.ingest import ingest_paths
 from transcripts.models import Meeting
 
 pytestmark = pytest.mark.django_db

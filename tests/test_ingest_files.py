@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from transcripts import ingest as ingest_module
-from transcripts import parser
-from transcripts.ingest import collect_files, ingest_files, ingest_paths
+from transcripts.importing import parser, store
+from transcripts.importing.files import collect_files
+from transcripts.importing.ingest import ingest_files, ingest_paths
+from transcripts.importing.parser import MAX_BYTES
 from transcripts.models import Meeting
-from transcripts.parser import MAX_BYTES
 
 pytestmark = pytest.mark.django_db
 
@@ -156,7 +156,7 @@ def test_a_database_error_does_not_print_its_detail(tmp_path, seeds, monkeypatch
         encoding="utf-8",
     )
     # Two ingests racing for one slug: the unique index refuses the second.
-    monkeypatch.setattr(ingest_module, "unique_slug", lambda *a, **k: taken)
+    monkeypatch.setattr(store, "unique_slug", lambda *a, **k: taken)
     (failure,) = ingest_paths([other]).failures
     assert failure.reason == (
         "database error, nothing stored: duplicate key value violates unique constraint …"

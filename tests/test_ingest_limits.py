@@ -7,7 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from transcripts import dates
-from transcripts.ingest import ingest_paths, load_speaker_directory
+from transcripts.importing.ingest import ingest_paths
+from transcripts.importing.speakers import load_speaker_directory
 from transcripts.models import Meeting, Speaker, SpeakerAlias, Utterance
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,8 @@ they stay unattributed."""
 
 import pytest
 
-from transcripts.ingest import ingest_paths, load_speaker_directory
+from transcripts.importing.ingest import ingest_paths
+from transcripts.importing.speakers import load_speaker_directory
 from transcripts.models import Meeting, Speaker, SpeakerAlias
 
 pytestmark = pytest.mark.django_db

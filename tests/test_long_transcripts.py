@@ -8,7 +8,7 @@ import tracemalloc
 import pytest
 
 from tests.documents import transcript
-from transcripts.ingest import ingest_paths
+from transcripts.importing.ingest import ingest_paths
 from transcripts.models import STATEMENTS_PER_PAGE, Meeting, Utterance
 
 pytestmark = pytest.mark.django_db

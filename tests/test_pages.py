@@ -8,7 +8,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from transcripts import views
-from transcripts.ingest import ingest_paths
+from transcripts.importing.ingest import ingest_paths
 from transcripts.models import Meeting, Speaker, Utterance
 
 pytestmark = pytest.mark.django_db

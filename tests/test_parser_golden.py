@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.golden_format import document_from_golden, dumps, golden_view
-from transcripts.parser import parse_bytes
+from transcripts.importing.parser import parse_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "fixtures").glob("*.txt"))

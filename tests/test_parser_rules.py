@@ -12,7 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transcripts.parser import ATTRIBUTION_RE, MAX_BYTES, ParseError, derive_title, infer_kind, parse_bytes, parse_text
+from transcripts.importing.parser import (
+    ATTRIBUTION_RE,
+    MAX_BYTES,
+    ParseError,
+    derive_title,
+    infer_kind,
+    parse_bytes,
+    parse_text,
+)
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "fixtures").glob("*.txt"))
 HEAD = "\nЗаголовок встречи\n\n\n2023-03-04 15:30:00\n\nАстана\n\nВводный абзац.\n\n"

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from transcripts.ingest import ingest_paths
+from transcripts.importing.ingest import ingest_paths
 from transcripts.models import Meeting, Speaker, Utterance
 from transcripts.search import engine, highlight
 from transcripts.search.engine import SearchRequest, search_archive

@@ -16,7 +16,7 @@ from django.urls import reverse
 from tests.conftest import CORPUS
 from tests.servers import server_url
 from tests.test_admin import change_url, form_data
-from transcripts.ingest import ingest_paths
+from transcripts.importing.ingest import ingest_paths
 from transcripts.models import VOCABULARY_SQL, Meeting, Speaker, Utterance, VocabularyWord
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
-from transcripts.ingest import ingest_paths
+from transcripts.importing.ingest import ingest_paths
 from transcripts.models import Meeting, Speaker
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from transcripts.ingest import ingest_paths
+from transcripts.importing.ingest import ingest_paths
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,7 +5,9 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from transcripts.ingest import FAILED, collect_files, ingest_files
+from transcripts.importing.files import collect_files
+from transcripts.importing.ingest import ingest_files
+from transcripts.importing.report import FAILED
 
 
 class Command(BaseCommand):
