@@ -1,14 +1,13 @@
 """The editors' tool: curate meetings, speakers and labels in Django's admin.
 
-What an editor changes is remembered (Meeting.curated_fields, Utterance.text_curated
-and speaker_curated) so that no later ingest undoes it; every change lands in
-Django's admin log, which the admin shows as each object's history.
+The rules (what may change, how it is remembered so that no later ingest undoes it,
+merges and label reassignment) are in curation.py; this module is the admin's face.
+Every change lands in Django's admin log, which the admin shows as each object's history.
 """
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.models import CHANGE, DELETION, LogEntry
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Count
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -17,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, ngettext
 
+from . import curation
+from .curation import CURATABLE
 from .dates import date_problem
 from .models import Meeting, Speaker, SpeakerAlias, Utterance, normalize_name
 
@@ -41,9 +42,6 @@ HISTORY_LABELS = [
     gettext_noop("Needs review"),
 ]
 
-# What an editor may change on a meeting, and what ingest would otherwise refresh.
-CURATABLE = ("title", "kind", "location", "start", "date", "lead", "source_url")
-
 
 class LineEndsField(forms.CharField):
     """Browsers send textarea text with CRLF; stored texts use LF (paragraphs are
@@ -55,16 +53,6 @@ class LineEndsField(forms.CharField):
 
 
 TEXT_FIELDS = {models.TextField: {"form_class": LineEndsField}}
-
-
-def log_change(request, obj, message: str) -> None:
-    LogEntry.objects.log_actions(
-        user_id=request.user.pk,
-        queryset=[obj],
-        action_flag=CHANGE,
-        change_message=message,
-        single_object=True,
-    )
 
 
 class UtteranceInline(admin.StackedInline):
@@ -127,27 +115,16 @@ class MeetingAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            edited = [f for f in form.changed_data if f in CURATABLE]
-            obj.curated_fields = sorted(set(obj.curated_fields) | set(edited))
-            if "title" in edited:
-                obj.title_derived = False  # an editor wrote it
+            curation.mark_meeting_edits(obj, form.changed_data)
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
         for inline_form in formset.forms:
-            utterance = inline_form.instance
-            if "text" in inline_form.changed_data:
-                utterance.text_curated = True
-            if "speaker" in inline_form.changed_data:
-                utterance.speaker_curated = True
+            curation.mark_statement_edits(inline_form.instance, inline_form.changed_data)
         super().save_formset(request, form, formset, change)
 
     def _set_published(self, request, queryset, published: bool):
-        for meeting in queryset:
-            meeting.is_published = published  # save() so triggers refresh search at once
-            meeting.save(update_fields=["is_published", "updated_at"])
-            log_change(request, meeting, "Published" if published else "Unpublished")
-        count = queryset.count()
+        count = curation.set_published(request.user, queryset, published)
         message = (
             ngettext("%d meeting published.", "%d meetings published.", count)
             if published
@@ -230,7 +207,7 @@ class SpeakerAdmin(admin.ModelAdmin):
         form.fields["target"].queryset = queryset
         if "confirm" in request.POST and form.is_valid():
             target = form.cleaned_data["target"]
-            merged = merge_speakers(request, target, queryset.exclude(pk=target.pk))
+            merged = curation.merge_speakers(request.user, target, queryset.exclude(pk=target.pk))
             message = _("Merged %(names)s into %(target)s.") % {"names": merged, "target": target}
             self.message_user(request, message, messages.SUCCESS)
             return None
@@ -252,7 +229,7 @@ class SpeakerAdmin(admin.ModelAdmin):
         form = ReassignLabelForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             label, target = form.cleaned_data["label"], form.cleaned_data["speaker"]
-            count = reassign_label(request, label, target)
+            count = curation.reassign_label(request.user, label, target)
             self.message_user(
                 request,
                 _("%(count)d statements labelled %(label)s now belong to %(target)s.")
@@ -276,43 +253,6 @@ class ReassignLabelForm(forms.Form):
         super().__init__(*args, **kwargs)
         labels = Utterance.objects.exclude(label="").values("label").annotate(n=Count("id")).order_by("label")
         self.fields["label"].choices = [(r["label"], f"{r['label']} ({r['n']})") for r in labels]
-
-
-@transaction.atomic
-def merge_speakers(request, target: Speaker, duplicates) -> str:
-    names = []
-    for duplicate in duplicates:
-        # The aliases move with the statements, so later ingests resolve the labels here too.
-        moved = Utterance.objects.filter(speaker=duplicate).update(speaker=target)
-        aliases = list(duplicate.aliases.values_list("name", flat=True))
-        duplicate.aliases.update(speaker=target)
-        log_change(
-            request,
-            target,
-            f"Merged «{duplicate.name}» into this speaker: {moved} statements, aliases {', '.join(aliases) or '—'}",
-        )
-        LogEntry.objects.log_actions(
-            request.user.pk, [duplicate], DELETION, f"Merged into «{target.name}»", single_object=True
-        )
-        names.append(duplicate.name)
-        duplicate.delete()
-    return ", ".join(names)  # the update() above refreshed the moved statements' search vectors
-
-
-@transaction.atomic
-def reassign_label(request, label: str, target: Speaker) -> int:
-    utterances = Utterance.objects.filter(label=label)
-    previous = set(utterances.exclude(speaker=target).values_list("speaker__name", flat=True))
-    count = utterances.update(speaker=target)
-    # The alias moves too, so the next ingest gives this label to the same speaker.
-    SpeakerAlias.objects.update_or_create(normalized=normalize_name(label), defaults={"speaker": target, "name": label})
-    log_change(
-        request,
-        target,
-        f"Label «{label}»: {count} statements reassigned here "
-        f"(from {', '.join(sorted(n or '—' for n in previous)) or '—'})",
-    )
-    return count
 
 
 @admin.register(Utterance)
@@ -341,8 +281,5 @@ class UtteranceAdmin(admin.ModelAdmin):
     )
 
     def save_model(self, request, obj, form, change):
-        if "text" in form.changed_data:
-            obj.text_curated = True
-        if "speaker" in form.changed_data:
-            obj.speaker_curated = True
+        curation.mark_statement_edits(obj, form.changed_data)
         super().save_model(request, obj, form, change)
