@@ -18,7 +18,7 @@ import psycopg
 from django.db import connection
 from psycopg import sql
 
-from transcripts.management.commands.backup import libpq_params
+from transcripts.pg_clients import libpq_params
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -22,8 +22,8 @@ from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from tests.servers import scratch_database, server_url
+from transcripts import pg_clients
 from transcripts.importing.ingest import ingest_paths
-from transcripts.management.commands import backup as backup_command
 from transcripts.management.commands import restore as restore_command
 from transcripts.models import Meeting, Speaker, Utterance
 from transcripts.search.engine import SearchRequest, search_archive
@@ -228,7 +228,7 @@ def test_replace_brings_back_the_backup_and_a_failed_replace_changes_nothing(arc
     fake = tmp_path / "pg_restore"
     fake.write_text(
         "#!/bin/sh\n"
-        f'case " $* " in *" --list "*) exec "{backup_command.pg_bin("pg_restore")}" "$@";; esac\n'
+        f'case " $* " in *" --list "*) exec "{pg_clients.pg_bin("pg_restore")}" "$@";; esac\n'
         'echo "CREATE TABLE half_restored (id int);"\n'
         'echo "pg_restore: error: could not read from input file: end of file" >&2\n'
         "exit 1\n"
@@ -273,7 +273,7 @@ def test_restore_rejects_files_that_are_not_backups(archive, tmp_path):
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE unrelated (id int)")
     try:
-        argv, env = backup_command.client_command("pg_dump", connection, "--format=custom", "--table=unrelated")
+        argv, env = pg_clients.client_command("pg_dump", connection, "--format=custom", "--table=unrelated")
         subprocess.run([*argv, f"--file={other}"], env=env, check=True)
     finally:
         with connection.cursor() as cursor:
@@ -298,7 +298,7 @@ def test_a_failed_backup_leaves_no_file(archive, tmp_path, monkeypatch):
         "exit 1\n"
     )
     fake.chmod(0o755)
-    monkeypatch.setattr(backup_command, "pg_bin", lambda program: fake)
+    monkeypatch.setattr(pg_clients, "pg_bin", lambda program: fake)
     folder = tmp_path / "backups"
     folder.mkdir()
     with pytest.raises(CommandError, match="No space left on device") as failed:

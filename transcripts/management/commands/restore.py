@@ -13,13 +13,8 @@ from django.db import DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 
 from kzarchive.embedded_db import pg_bin
-from transcripts.management.commands.backup import (
-    archive_counts,
-    client_command,
-    describe,
-    format_counts,
-)
 from transcripts.models import Meeting, Speaker, Utterance
+from transcripts.pg_clients import archive_counts, client_command, describe, format_counts
 
 CUSTOM_ARCHIVE_MAGIC = b"PGDMP"  # the first bytes of every pg_dump -Fc file
 # A backup of this archive has these tables; anything else is another database's dump.
