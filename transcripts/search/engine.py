@@ -37,7 +37,7 @@ RANKED_CANDIDATES = 400  # above it, relevance ranks this many of the sample's m
 # each with its own partial GIN index (migrations 0003, 0004). The smallest sample
 # that holds ENOUGH_SAMPLED matches estimates totals and facets, scaled up.
 SAMPLE_MODULI = (250, 50)
-ENOUGH_SAMPLED = 120  # matches; the estimate error this allows is measured in the README
+ENOUGH_SAMPLED = 120  # matches; the estimate error this allows: docs/measurements.md
 DENSE = 0.01  # above this share of all rows matching, date sorts walk the date index
 STATEMENT_TIMEOUT_MS = 5000
 SORTS = ("relevance", "newest", "oldest")

@@ -3,7 +3,7 @@
 Triggers keep the list (transcripts_vocabularyword) current on every change
 (migration 0011); this recomputes it from its definition (VOCABULARY_SQL) and
 corrects the rows that differ, e.g. after the triggers were disabled for a bulk
-load. Ingest and publishing wait while it runs (about a minute at a million
+load. Ingest and publishing wait while it runs (70–110 s at a million
 utterances); searches do not."""
 
 import time
