@@ -296,3 +296,13 @@ def attributed(pattern: re.Pattern, text: str) -> str:
 @given(st.lists(st.sampled_from(PIECES), max_size=14).map("".join))
 def test_the_linear_attribution_pattern_names_the_same_speaker_as_the_old_one(text):
     assert attributed(ATTRIBUTION_RE, text) == attributed(QUADRATIC_ATTRIBUTION_RE, text)
+
+
+def test_every_kind_the_parser_infers_is_a_meeting_kind():
+    # The parser is pure Python and spells the kinds itself; Meeting.Kind must know each.
+    from transcripts.importing import parser
+    from transcripts.models import Meeting
+
+    inferred = {name for name, _pattern in parser._KIND_PATTERNS} | {"talks", "news_report", "other"}
+    assert inferred <= set(Meeting.Kind.values)
+    assert infer_kind("Заявления для прессы", "transcript") in Meeting.Kind.values

@@ -76,6 +76,8 @@ DROP FUNCTION kz_meeting_refresh_utterances();
 DROP FUNCTION kz_speaker_refresh_utterances();
 """
 
+# A frozen copy of transcripts.models.VOCABULARY_SQL as it was then: a migration must
+# build what it built, whatever the model says later.
 VOCABULARY_VIEW_SQL = """
 SELECT word, count(*)::integer AS frequency FROM (
     SELECT word FROM transcripts_utterance AS u,
