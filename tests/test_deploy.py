@@ -26,9 +26,10 @@ def test_start_script_sets_up_and_serves_with_production_settings(tmp_path):
             ALLOWED_HOSTS="kz.example.org",
             WEB_CONCURRENCY="2",
         )
-        # The image's build step, then its entrypoint.
+        # The image's build step (as in the Dockerfile: no DATABASE_URL), then its entrypoint.
         build = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
-        subprocess.run(build, cwd=ROOT, env=env, check=True, timeout=120)
+        build_env = {k: v for k, v in env.items() if k != "DATABASE_URL"}
+        subprocess.run(build, cwd=ROOT, env=build_env, check=True, timeout=120)
         log = (tmp_path / "start.log").open("w+")  # closed with tmp_path; read after the server stops
         process = subprocess.Popen(
             ["deploy/start.sh", "all"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

@@ -19,9 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def manage(*args, **env):
+    """manage.py in a subprocess; a variable given as None is unset (DATABASE_URL is a dead server's by default)."""
     unset = ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")  # the browser tests set the last
     environment = {k: v for k, v in os.environ.items() if k not in unset}
-    environment.update(DATABASE_URL="postgresql://nobody@localhost:1/none", **env)
+    environment.update({"DATABASE_URL": "postgresql://nobody@localhost:1/none", **env})
+    environment = {k: v for k, v in environment.items() if v is not None}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
     )
@@ -39,17 +41,48 @@ def test_check_deploy_is_clean_with_production_settings():
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 
+STRONG_KEY = secrets.token_urlsafe(64)
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
         ({"ALLOWED_HOSTS": "kz.example.org"}, "needs SECRET_KEY"),
-        ({"SECRET_KEY": "x" * 64}, "needs ALLOWED_HOSTS"),
-        ({"SECRET_KEY": "x" * 64, "ALLOWED_HOSTS": "kz.example.org", "DEBUG": "true"}, "DEBUG must be off"),
+        ({"SECRET_KEY": STRONG_KEY}, "needs ALLOWED_HOSTS"),
+        ({"SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "kz.example.org", "DEBUG": "true"}, "DEBUG must be off"),
     ],
 )
 def test_production_refuses_unsafe_settings(env, message):
     result = manage("check", DJANGO_ENV="production", **env)
-    assert result.returncode != 0 and message in result.stderr
+    assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr and message in result.stderr
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        secrets.token_urlsafe(30),  # 40 characters
+        "x" * 64,  # long, but 1 different character
+        "django-insecure-" + secrets.token_urlsafe(64),  # what startproject writes
+        "kzarchive-local-development-key-not-for-production",  # dev.py's
+    ],
+    ids=["short", "repetitive", "django-insecure", "development-key"],
+)
+def test_production_refuses_a_weak_secret_key(key):
+    result = manage("check", DJANGO_ENV="production", SECRET_KEY=key, ALLOWED_HOSTS="kz.example.org")
+    assert result.returncode != 0 and "needs SECRET_KEY" in result.stderr and "weak" in result.stderr
+
+
+def test_production_without_database_url_fails_clearly_at_the_first_database_use(tmp_path):
+    """Not at import: the image's collectstatic runs without one. migrate or the start
+    script's wait_for_database then say what is missing (not: "not reachable")."""
+    env = {"DJANGO_ENV": "production", "SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "kz.example.org"}
+    env.update(DATABASE_URL=None, KZ_PGDATA=str(tmp_path / "pgdata"))
+    assert manage("collectstatic", "--noinput", "-v0", STATIC_ROOT=str(tmp_path / "static"), **env).returncode == 0
+    for command in (["migrate", "--noinput"], ["wait_for_database", "--timeout", "5"]):
+        result = manage(*command, **env)
+        assert result.returncode != 0, command
+        assert "ImproperlyConfigured: DJANGO_ENV=production needs DATABASE_URL" in result.stderr, result.stderr
+    assert not (tmp_path / "pgdata").exists()  # never the embedded cluster
 
 
 @pytest.mark.django_db

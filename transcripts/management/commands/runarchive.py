@@ -2,7 +2,8 @@
 
 Migrates, ingests the sample archive (idempotently), serves it, and on Ctrl-C
 stops the web server and, when the project uses its embedded PostgreSQL, the
-database too.
+database too. The embedded server starts with the first connection (migrate's),
+in its database backend (kzarchive/backends/embedded_psqlextra).
 """
 
 import signal
@@ -30,8 +31,9 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Serving the archive at http://{addrport}/  (Ctrl-C stops it)"))
             call_command("runserver", addrport, use_reloader=False)
         finally:
-            if not settings.DATABASE_URL and not keep_db:
+            data_dir = settings.DATABASES["default"].get("EMBEDDED_DATA_DIR")  # the embedded cluster's
+            if data_dir and not keep_db:
                 from kzarchive import embedded_db
 
-                if embedded_db.stop(settings.EMBEDDED_DB_DIR):
+                if embedded_db.stop(data_dir):
                     self.stdout.write("Embedded PostgreSQL stopped.")

@@ -1,8 +1,9 @@
-"""Settings for kzarchive, read from the environment with safe local defaults.
+"""Settings every environment shares (dev.py and prod.py start from these).
 
-SECRET_KEY, DEBUG, ALLOWED_HOSTS and DATABASE_URL come from the environment.
-Without DATABASE_URL the project runs on its embedded PostgreSQL 18 cluster
-in .pgdata/ (see kzarchive/embedded_db.py), started on first use.
+SECRET_KEY, DEBUG, ALLOWED_HOSTS and DATABASE_URL come from the environment; dev.py
+gives the first and third local defaults, prod.py requires them. DATABASES is theirs
+too, built with url_database() and databases() below. Nothing here starts, creates or
+connects anything.
 """
 
 import datetime as dt
@@ -14,7 +15,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -28,24 +29,12 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
 
 
-# DJANGO_ENV=production switches on everything `manage.py check --deploy` asks for,
-# and makes SECRET_KEY and ALLOWED_HOSTS required.
-PRODUCTION = os.environ.get("DJANGO_ENV", "development") == "production"
-
+# As given; dev.py fills in local defaults, prod.py refuses to run without them.
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip()]
-if PRODUCTION:
-    if DEBUG:
-        raise ImproperlyConfigured("DEBUG must be off with DJANGO_ENV=production")
-    if len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured("DJANGO_ENV=production needs SECRET_KEY: 50 or more random characters")
-    if not ALLOWED_HOSTS:
-        raise ImproperlyConfigured("DJANGO_ENV=production needs ALLOWED_HOSTS: the site's host names, comma-separated")
-else:
-    # Local use only: a fixed key is fine on 127.0.0.1; production must set one.
-    SECRET_KEY = SECRET_KEY or "kzarchive-local-development-key-not-for-production"
-    ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost"]
+# dev.py's SECRET_KEY when none is set; prod.py refuses it.
+development_key = "kzarchive-local-development-key-not-for-production"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -109,40 +98,51 @@ TEMPLATES = [
     },
 ]
 
+# The primary database: DATABASE_URL (dev.py uses the embedded cluster without it,
+# prod.py requires it). DATABASES itself is built in dev.py and prod.py.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
-if DATABASE_URL:
+
+
+def url_database(url: str) -> dict:
+    """The DATABASES entry for a DATABASE_URL."""
     # Persistent connections, checked before reuse: after a database restart the first
     # request reconnects instead of failing. A server that does not answer fails in 3 s.
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL,
-            engine="psqlextra.backend",
-            conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
-            conn_health_checks=True,
-        )
-    }
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
-else:
-    from kzarchive import embedded_db
-
-    EMBEDDED_DB_DIR = BASE_DIR / ".pgdata"
-    DATABASES = {"default": embedded_db.database_settings(EMBEDDED_DB_DIR)}
-if os.environ.get("KZ_TEST_DATABASE"):
-    # Lets two test runs share one server (pytest-django's default is test_<NAME>).
-    DATABASES["default"]["TEST"] = {"NAME": os.environ["KZ_TEST_DATABASE"]}
-DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
-if DATABASE_REPLICA_URL:
-    # A streaming replica: anonymous public pages read from it, everything else uses
-    # the primary (kzarchive/routers.py). Connections are kept like the primary's.
-    DATABASES["replica"] = dj_database_url.parse(
-        DATABASE_REPLICA_URL,
+    entry = dj_database_url.parse(
+        url,
         engine="psqlextra.backend",
-        conn_max_age=DATABASES["default"].get("CONN_MAX_AGE", 0),
-        conn_health_checks=DATABASES["default"].get("CONN_HEALTH_CHECKS", False),
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
-    # A replica that does not answer costs 3 s once, then pages read the primary for a while.
-    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
-    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    entry.setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    return entry
+
+
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+
+
+def databases(default: dict) -> dict:
+    """DATABASES with this primary, KZ_TEST_DATABASE and DATABASE_REPLICA_URL applied."""
+    result = {"default": default}
+    if os.environ.get("KZ_TEST_DATABASE"):
+        # Lets two test runs share one server (pytest-django's default is test_<NAME>).
+        default["TEST"] = {"NAME": os.environ["KZ_TEST_DATABASE"]}
+    if DATABASE_REPLICA_URL:
+        # A streaming replica: anonymous public pages read from it, everything else uses
+        # the primary (kzarchive/routers.py). Connections are kept like the primary's.
+        replica = dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            engine="psqlextra.backend",
+            conn_max_age=default.get("CONN_MAX_AGE", 0),
+            conn_health_checks=default.get("CONN_HEALTH_CHECKS", False),
+        )
+        # A replica that does not answer costs 3 s once, then pages read the primary for a while.
+        replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+        replica["TEST"] = {"MIRROR": "default"}
+        result["replica"] = replica
+    return result
+
+
+if DATABASE_REPLICA_URL:
     DATABASE_ROUTERS = ["kzarchive.routers.PrimaryReplicaRouter"]
     # Outermost after static files: any middleware that reads the archive (an HTTP cache
     # stamp) must read the same database as the page it stamps.
@@ -172,31 +172,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
-if PRODUCTION:
-    # collectstatic (at image build) writes hashed, compressed files: cached for a year.
-    STORAGES = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-    }
-else:
-    # Locally, serve straight from the source folders: no collectstatic needed.
-    WHITENOISE_USE_FINDERS = True
-    WHITENOISE_AUTOREFRESH = DEBUG
 
 # SITE_HTTPS=false serves production settings over plain HTTP, for a trial on localhost
-# without a TLS proxy: no HTTPS redirect, HSTS or secure-only cookies (check --deploy
-# would flag exactly those, so they are silenced, visibly, here).
+# without a TLS proxy (prod.py); it changes nothing in development.
 SITE_HTTPS = env_bool("SITE_HTTPS", True)
-if PRODUCTION and not SITE_HTTPS:
-    SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008", "security.W012", "security.W016"]
-if PRODUCTION and SITE_HTTPS:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # TLS ends at the proxy
-    SECURE_SSL_REDIRECT = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = 31_536_000
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # Sent on every response by kzarchive.middleware: no inline or foreign script anywhere.
