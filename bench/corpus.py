@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kzarchive.paths import corpus_dir
-from transcripts.parser import parse_bytes
+from transcripts.importing.parser import parse_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 KZ_SOURCES = ROOT / "fixtures"

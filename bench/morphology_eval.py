@@ -23,7 +23,6 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus" / "kremlin-2025-sample"
 RESULTS = ROOT / "bench" / "results" / "morphology.json"
 EVAL_DB = "kzarchive_eval"
 SIDES = ("ours", "plain")
@@ -87,10 +86,13 @@ def setup() -> None:
     from transcripts.importing.ingest import ingest_paths
 
     paths = sorted((ROOT / "fixtures").glob("*.txt"))
-    if CORPUS.is_dir():
-        paths.append(CORPUS)
+    from kzarchive.paths import corpus_dir  # KZ_CORPUS_DIR, or ../shared/corpus/kremlin-2025-sample
+
+    corpus = corpus_dir()
+    if corpus.is_dir():
+        paths.append(corpus)
     else:
-        log(f"shared corpus missing ({CORPUS}): measuring on the seed transcripts only")
+        log(f"shared corpus missing ({corpus}): measuring on the seed transcripts only")
     report = ingest_paths(paths)
     log(f"ingest: {report.summary()}")
     for failure in report.failures:

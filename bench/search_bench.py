@@ -35,7 +35,6 @@ WATCHED = (
 )
 TARGETS = {"page_p95_ms": 100, "page_p50_ms": 30, "load_utterances_per_s": 2000}
 # The real document ingested into the synthetic archive: the sample's largest file.
-CORPUS = Path(os.environ.get("KZ_CORPUS_DIR") or ROOT.parent / "shared" / "corpus" / "kremlin-2025-sample")
 RENAMED_SPEAKER_UTTERANCES = 5_000  # the speaker renamed: the one with nearest this many statements
 CHANGES = (
     "ingest_one_document",
@@ -234,7 +233,9 @@ def measure_vocabulary(log) -> dict:
 
     with connection.cursor() as cursor:
         cursor.execute("SET track_functions = 'pl'")  # the triggers' share (superuser: the embedded server)
-    document = max(CORPUS.glob("*.txt"), key=lambda p: p.stat().st_size)
+    from kzarchive.paths import corpus_dir
+
+    document = max(corpus_dir().glob("*.txt"), key=lambda p: p.stat().st_size)
     Meeting.objects.filter(source_file=document.name).delete()  # left by an interrupted run
     result = {"document": document.name}
 
