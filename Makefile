@@ -8,13 +8,17 @@ PY := $(VENV)/bin/python
 ADDR ?= 127.0.0.1:8000
 PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test lint format messages db-start db-stop db-url backup restore clean
+.PHONY: run test test-fast lint format messages db-start db-stop db-url backup restore clean
 
 run: $(VENV)/.runtime-installed
 	$(PY) manage.py runarchive $(ADDR)
 
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The unit and database layers without fuzzing (tests/conftest.py): the loop while coding.
+test-fast: $(VENV)/.dev-installed
+	$(PY) -m pytest -m "(unit or integration) and not fuzz" $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

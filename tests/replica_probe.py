@@ -33,7 +33,9 @@ from django.urls import reverse  # noqa: E402
 
 from kzarchive import embedded_db  # noqa: E402
 from kzarchive.routers import PRIMARY, REPLICA  # noqa: E402
-from tests.test_admin import PRESS, change_url, form_data  # noqa: E402
+from tests.admin_forms import change_url, form_data  # noqa: E402
+
+PRESS = "000_c5b0e3a29709c268.txt"  # the press statements seed
 from transcripts.models import Meeting  # noqa: E402
 
 EDIT_WORD = "Павлодаре"  # in no seed; searched for as «Павлодар»

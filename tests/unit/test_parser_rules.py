@@ -22,7 +22,7 @@ from transcripts.importing.parser import (
     parse_text,
 )
 
-SEEDS = sorted((Path(__file__).resolve().parent.parent / "fixtures").glob("*.txt"))
+SEEDS = sorted((Path(__file__).resolve().parents[2] / "fixtures").glob("*.txt"))
 HEAD = "\nЗаголовок встречи\n\n\n2023-03-04 15:30:00\n\nАстана\n\nВводный абзац.\n\n"
 
 

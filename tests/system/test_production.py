@@ -15,7 +15,7 @@ from django.test import RequestFactory
 
 from kzarchive.logging import JsonFormatter
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def manage(*args, **env):

@@ -10,7 +10,7 @@ import pytest
 
 from tests.servers import fetch, free_port, production_env, scratch_database, stop_process_group, wait_healthy
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # What the TLS proxy in front sends; the health check (Docker's HEALTHCHECK) sends neither.
 HTTPS = {"X-Forwarded-Proto": "https", "Host": "kz.example.org"}
 

@@ -28,7 +28,7 @@ from transcripts.management.commands import restore as restore_command
 from transcripts.models import Meeting, Speaker, Utterance
 from transcripts.search.engine import SearchRequest, search_archive
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 committed = pytest.mark.django_db(transaction=True)
 
 # Real queries on the seeds: an inflected name, a phrase, filters, a sort, and one
@@ -110,7 +110,10 @@ def manage(*args: str, url: str) -> subprocess.CompletedProcess:
 
 
 def fingerprint_of(url: str) -> dict:
-    code = "import django, json; django.setup(); from tests.test_backup import fingerprint as f; print(json.dumps(f()))"
+    code = (
+        "import django, json; django.setup();"
+        " from tests.system.test_backup import fingerprint as f; print(json.dumps(f()))"
+    )
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "kzarchive.settings"}
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -14,9 +14,9 @@ import pytest
 from tests.golden_format import document_from_golden, dumps, golden_view
 from transcripts.importing.parser import parse_bytes
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEEDS = sorted((ROOT / "fixtures").glob("*.txt"))
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 INPUTS = sorted((GOLDEN / "inputs").glob("*.txt"))  # documents written for the tests
 
 

@@ -8,18 +8,12 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from transcripts import views
-from transcripts.importing.ingest import ingest_paths
 from transcripts.models import Meeting, Speaker, Utterance
 
 pytestmark = pytest.mark.django_db
 
 PRESS = "000_c5b0e3a29709c268.txt"  # 2022-02-10 18:15
 TALKS = "001_18989ea348c53557.txt"  # 2022-02-10 17:45
-
-
-@pytest.fixture
-def archive(seeds):
-    ingest_paths(seeds)
 
 
 def get(client, url, status=200):

@@ -16,7 +16,7 @@ import pytest
 
 from kzarchive import embedded_db
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # Runs `import kzarchive.settings` with every process start, socket connection, folder
 # creation and psycopg connection recorded (and a connection refused), then says what

@@ -13,9 +13,9 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.urls import reverse
 
+from tests.admin_forms import change_url, form_data
 from tests.conftest import CORPUS
 from tests.servers import server_url
-from tests.test_admin import change_url, form_data
 from transcripts.importing.ingest import ingest_paths
 from transcripts.models import VOCABULARY_SQL, Meeting, Speaker, Utterance, VocabularyWord
 

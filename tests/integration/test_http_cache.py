@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.test_admin import change_url, form_data
+from tests.admin_forms import change_url, form_data
 from transcripts import http_cache
 from transcripts.importing.ingest import ingest_paths
 from transcripts.models import ArchiveChange, Meeting, Speaker, Utterance
@@ -13,12 +13,6 @@ from transcripts.models import ArchiveChange, Meeting, Speaker, Utterance
 pytestmark = pytest.mark.django_db
 
 PRESS = "000_c5b0e3a29709c268.txt"
-
-
-@pytest.fixture
-def archive(seed_folder):
-    assert not ingest_paths([seed_folder]).failures
-    return seed_folder
 
 
 def revalidate(client, url, response):

@@ -5,18 +5,11 @@ import datetime as dt
 
 import pytest
 
-from tests.test_admin import change_url, form_data
+from tests.admin_forms import change_url, form_data
 from transcripts import dates
-from transcripts.importing.ingest import ingest_paths
 from transcripts.models import Meeting
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def archive(seed_folder):
-    assert not ingest_paths([seed_folder]).failures
-    return seed_folder
 
 
 def test_the_accepted_span_runs_from_1991_to_a_year_ahead(settings):

@@ -33,7 +33,7 @@ from kzarchive import embedded_db, routers
 from kzarchive.routers import PRIMARY, REPLICA, PrimaryReplicaRouter, ReplicaReadsMiddleware
 from transcripts.models import Meeting, Speaker, Utterance
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ARCHIVE_MODELS = (Meeting, Utterance, Speaker)
 PRIMARY_ONLY_MODELS = (User, Session, LogEntry, ContentType, AccessAttempt)
 

@@ -1,14 +1,11 @@
 """Curation in the admin: edits, publishing, merges, labels, history, access, and re-ingest."""
 
-import datetime as dt
-
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, User
-from django.forms import SplitDateTimeWidget
 from django.urls import reverse
-from django.utils import timezone
 
+from tests.admin_forms import change_url, form_data
 from transcripts.importing.ingest import ingest_paths
 from transcripts.models import Meeting, Speaker, SpeakerAlias, Utterance
 from transcripts.search.engine import SearchRequest, search_archive
@@ -41,41 +38,6 @@ def editor_client(client):
     editor.groups.add(Group.objects.get(name="Editors"))
     client.force_login(editor)
     return client
-
-
-def form_data(response) -> dict:
-    """The POST an admin change form would send back unchanged (main form and inlines)."""
-    data = {}
-
-    def add(form, name):
-        field, value = form.fields[name], form[name].value()
-        key = form.add_prefix(name)
-        if isinstance(field.widget, SplitDateTimeWidget):
-            value = timezone.localtime(value) if isinstance(value, dt.datetime) else None
-            data[f"{key}_0"], data[f"{key}_1"] = (
-                (value.strftime("%Y-%m-%d"), value.strftime("%H:%M:%S")) if value else ("", "")
-            )
-        elif isinstance(value, bool):
-            if value:
-                data[key] = "on"
-        elif value is not None:
-            data[key] = value
-
-    main = response.context["adminform"].form
-    for name in main.fields:
-        add(main, name)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        for name in formset.management_form.fields:
-            data[formset.management_form.add_prefix(name)] = formset.management_form[name].value()
-        for form in formset.forms:
-            for name in form.fields:
-                add(form, name)
-    return data
-
-
-def change_url(obj):
-    return reverse(f"admin:transcripts_{obj._meta.model_name}_change", args=[obj.pk])
 
 
 def hits(q):
