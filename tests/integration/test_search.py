@@ -5,6 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from tests.documents import transcript
 from transcripts.importing.ingest import ingest_paths
 from transcripts.models import Meeting, Speaker, Utterance
 from transcripts.search import engine, highlight
@@ -33,10 +34,8 @@ EXTRA = {
 
 
 def write_transcript(path, title, when, place, turns):
-    path.write_text(
-        f"\n{title}\n\n\n{when}\n\n{place}\n\nЛид.\n" + "\n".join(turns) + f"\n\n\n\nhttp://example.org/{path.stem}",
-        encoding="utf-8",
-    )
+    text = transcript(turns, title=title, start=when, place=place, lead="Лид.", url=f"http://example.org/{path.stem}")
+    path.write_text(text, encoding="utf-8")
 
 
 @pytest.fixture

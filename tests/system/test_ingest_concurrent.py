@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from django.db import connection
 
+from tests.documents import transcript
 from tests.servers import ROOT, production_env, server_url
 from transcripts.models import Meeting, Speaker
 
@@ -22,12 +23,19 @@ SUMMARY = re.compile(r"^12 files: (\d+) added, 0 updated, (\d+) unchanged, 0 fai
 
 def write_transcripts(folder):
     for i, topic in enumerate(TOPICS):
-        (folder / f"talks-{i}.txt").write_text(
-            f"Переговоры по {topic}\n2024-0{i + 1}-15 12:00:00\n\nАстана\n\nСостоялись переговоры.\n"
-            f"В.Путин: Обсудим сотрудничество по {topic}.\nК.-Ж.Токаев: Согласен.\n"
-            f"С.Жуманов: Подготовлено соглашение по {topic}.\n\nhttp://example.org/talks/{i}\n",
-            encoding="utf-8",
+        turns = [
+            ("В.Путин", f"Обсудим сотрудничество по {topic}."),
+            ("К.-Ж.Токаев", "Согласен."),
+            ("С.Жуманов", f"Подготовлено соглашение по {topic}."),
+        ]
+        text = transcript(
+            turns,
+            title=f"Переговоры по {topic}",
+            start=f"2024-0{i + 1}-15 12:00:00",
+            lead="Состоялись переговоры.",
+            url=f"http://example.org/talks/{i}",
         )
+        (folder / f"talks-{i}.txt").write_text(text, encoding="utf-8")
 
 
 def others(db) -> list[tuple]:
