@@ -1,8 +1,8 @@
-"""Template helpers: links that keep the search parameters, the year histogram."""
+"""Template helpers: statement links, calendars, the year histogram, rounded estimates."""
 
-from urllib.parse import urlencode
 
 from django import template
+from django.template.defaulttags import querystring
 from django.urls import reverse
 from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.safestring import SafeString, mark_safe
@@ -15,21 +15,6 @@ register = template.Library()
 @register.simple_tag
 def hit_url(utterance, q=""):
     return utterance.get_absolute_url(q)
-
-
-@register.simple_tag(takes_context=True)
-def query_with(context, **changes):
-    """The current query string with some parameters replaced (None removes one);
-    any change other than the page goes back to page 1."""
-    base = context.render_context.get("query_with_base")
-    if base is None:  # read once per render: facets and bars call this dozens of times
-        base = [(k, v) for k, v in context["request"].GET.lists() if k != "format"]
-        context.render_context["query_with_base"] = base
-    changes = {{"date_from": "from", "date_to": "to"}.get(k, k): v for k, v in changes.items()}
-    dropped = set(changes) | ({"page"} if "page" not in changes else set())
-    pairs = [(k, v) for k, values in base if k not in dropped for v in values]
-    pairs += [(k, v) for k, v in changes.items() if v is not None and v != ""]
-    return "?" + urlencode(pairs)
 
 
 @register.inclusion_tag("transcripts/partials/calendar.html")
@@ -58,7 +43,9 @@ def year_histogram(context, year_counts, link="search", caption=None, width=600,
         if link == "archive":
             href = reverse("archive-year", args=[year]) if n else ""
         else:
-            href = query_with(context, date_from=f"{year}-01-01", date_to=f"{year}-12-31")
+            # The search with that year's dates, from its first page, as HTML.
+            dates = {"from": f"{year}-01-01", "to": f"{year}-12-31", "page": None, "format": None}
+            href = querystring(context, **dates)
         bars.append(
             {
                 "year": year,
