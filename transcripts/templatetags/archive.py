@@ -1,6 +1,5 @@
 """Template helpers: statement links, calendars, the year histogram, rounded estimates."""
 
-
 from django import template
 from django.template.defaulttags import querystring
 from django.urls import reverse
