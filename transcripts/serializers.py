@@ -29,13 +29,14 @@ def meeting(meeting: Meeting, url: AbsoluteUrl) -> dict:
     }
 
 
-def statement(utterance: Utterance, url: AbsoluteUrl, *, q: str = "", text: bool = True) -> dict:
+def statement(utterance: Utterance, url: AbsoluteUrl, *, q: str = "", text: bool = True, address: str = "") -> dict:
     """A statement; with text=False (search hits) without its section and full text.
-    Reads utterance.speaker (and .section with text): select_related them."""
+    Reads utterance.speaker (and .section with text): select_related them. `address`,
+    its relative URL, saves reading the meeting when the caller knows it."""
     data = {
         "seq": utterance.seq,
         "anchor": utterance.anchor,
-        "url": url(utterance.get_absolute_url(q)),
+        "url": url(address or utterance.get_absolute_url(q)),
         "speaker": speaker(utterance.speaker),
         "label": utterance.label,
     }

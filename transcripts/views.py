@@ -160,8 +160,22 @@ def _statements(meeting, *related):
     return meeting.utterances.select_related(*related).order_by("seq").iterator(chunk_size=200)
 
 
-def _download(chunks, meeting, content_type: str, extension: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(chunks, content_type=content_type)
+def _joined(pieces, size: int = 64 * 1024):
+    """Pieces of text joined into chunks of about `size` characters: a chunk per
+    statement would make 20,000 tiny writes."""
+    batch, length = [], 0
+    for piece in pieces:
+        batch.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(batch)
+            batch, length = [], 0
+    if batch:
+        yield "".join(batch)
+
+
+def _download(pieces, meeting, content_type: str, extension: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(_joined(pieces), content_type=content_type)
     response["Content-Disposition"] = f'inline; filename="{meeting.slug}.{extension}"'
     return response
 
@@ -196,9 +210,10 @@ def meeting_json(request, slug):
         # The object is written by hand around "utterances" so that each statement is
         # encoded on its own: the whole list never sits in memory.
         yield json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "utterances": ['
+        base = meeting.get_absolute_url()
         for n, u in enumerate(_statements(meeting, "speaker", "section")):
-            u.meeting = meeting  # for its address, without a query per statement
-            yield ("," if n else "") + "\n  " + json.dumps(serializers.statement(u, url), ensure_ascii=False)
+            statement = serializers.statement(u, url, address=statement_url(base, u.seq))
+            yield ("," if n else "") + "\n  " + json.dumps(statement, ensure_ascii=False)
         yield "\n ]\n}"
 
     return _download(chunks(), meeting, "application/json; charset=utf-8", "json")
