@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from ..models import Speaker, SpeakerAlias, normalize_name
+from ..morphology import analyzer
 
 PRONOUNS = {"он": "masc", "она": "femn"}
 
@@ -27,9 +28,7 @@ class PersonMentions:
     from the name: the patronymic (-вич / -вна), else the first name, else the surname."""
 
     def __init__(self):
-        import pymorphy3  # only for documents with a pronoun to resolve
-
-        self.morph = pymorphy3.MorphAnalyzer()
+        self.morph = analyzer()  # loaded only for documents with a pronoun to resolve
         rows = SpeakerAlias.objects.filter(speaker__kind=Speaker.Kind.PERSON).values_list(
             "speaker_id", "name", "speaker__name"
         )

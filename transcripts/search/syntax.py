@@ -18,6 +18,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from ..morphology import analyzer
+
 MAX_QUERY_CHARS = 500
 MAX_WORDS = 16
 MAX_FORMS = 80
@@ -106,13 +108,6 @@ def parse_query(text: str) -> ParsedQuery:
     return ParsedQuery(tuple(tuple(c) for c in clauses), dropped)
 
 
-@functools.lru_cache(maxsize=1)
-def _analyzer():
-    import pymorphy3
-
-    return pymorphy3.MorphAnalyzer()
-
-
 @functools.lru_cache(maxsize=20_000)
 def word_forms(word: str, proper_names: frozenset[str] = frozenset()) -> tuple[str, ...]:
     """Every form a reader would expect `word` to find, lower-cased.
@@ -124,7 +119,7 @@ def word_forms(word: str, proper_names: frozenset[str] = frozenset()) -> tuple[s
     forms = {lower}
     if not re.search(r"[а-яё]", lower):
         return (lower,)
-    parses = _analyzer().parse(word)
+    parses = analyzer().parse(word)
     surname = _SURNAME.match(lower)
     is_name = bool(surname) and (
         surname.group("base") in proper_names
