@@ -258,11 +258,6 @@ class Utterance(PostgresModel):
     def anchor(self) -> str:
         return f"u{self.seq}"
 
-    @property
-    def page(self) -> int:
-        """The part of its meeting page that shows this statement."""
-        return meeting_page_of(self.seq)
-
     def get_absolute_url(self, q: str = "") -> str:
         return statement_url(self.meeting.get_absolute_url(), self.seq, q)
 

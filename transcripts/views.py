@@ -124,9 +124,10 @@ def meeting_detail(request, slug):
     base_url = meeting.get_absolute_url()
     page_url = base_url + (f"?page={page}" if page > 1 else "")
     q = request.GET.get("q", "")
-    matches = meeting_matches(meeting, q) if q.strip() else []
+    found = meeting_matches(meeting, q) if q.strip() else None  # None: no query, or unusable
+    tsquery, matches = found or ("", [])
     if matches:
-        highlight_meeting(meeting, utterances, q, matches)
+        highlight_meeting(meeting, utterances, tsquery, matches)
         following = dict(zip(matches, [*matches[1:], None], strict=True))
         for u in utterances:
             if getattr(u, "highlighted", None) and following[u.seq]:
@@ -136,8 +137,8 @@ def meeting_detail(request, slug):
         "meeting": meeting,
         "utterances": utterances,
         "omitted_after": set(meeting.omitted_after),
-        "q": q if matches is not None else "",
-        "match_count": len(matches or ()),
+        "q": q if found else "",
+        "match_count": len(matches),
         "first_match_url": statement_url(base_url, matches[0], q) if matches else "",
         "previous": previous,
         "next": next_meeting,

@@ -63,30 +63,24 @@ def mark_terms(marked: str) -> SafeString:
     return mark_safe(escape(marked).replace(START, "<mark>").replace(STOP, "</mark>"))
 
 
-def meeting_matches(meeting, text: str) -> list[int] | None:
-    """The numbers (seq) of every statement of the meeting that matches the query, on
-    whichever part of a long transcript; None if the query is unusable."""
+def meeting_matches(meeting, text: str) -> tuple[str, list[int]] | None:
+    """The query's tsquery, and the numbers (seq) of every statement of the meeting that
+    matches it, on whichever part of a long transcript; None if the query is unusable."""
     try:
         tsquery = build_tsquery(parse_query(text))
     except QueryError:
         return None
-    return list(
-        Utterance.objects.using(read_connection().alias)
-        .filter(meeting=meeting)
-        .matching(tsquery)
-        .order_by("seq")
-        .values_list("seq", flat=True)
-    )
+    seqs = Utterance.objects.filter(meeting=meeting).matching(tsquery).order_by("seq").values_list("seq", flat=True)
+    return tsquery, list(seqs)
 
 
-def highlight_meeting(meeting, utterances, text: str, matching_seqs: list[int]) -> None:
+def highlight_meeting(meeting, utterances, tsquery: str, matching_seqs: list[int]) -> None:
     """Mark the query's words on the statements of one meeting page.
 
     Each matching utterance gets .highlighted (its whole text, marked) and
     .highlighted_speaker (the speaker's name, marked): a statement can match by
     who spoke it. The meeting gets .highlighted_title, since titles count too.
     """
-    tsquery = build_tsquery(parse_query(text))
     wanted = set(matching_seqs)
     matching = [u for u in utterances if u.seq in wanted]
     with read_connection().cursor() as cursor:
