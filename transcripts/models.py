@@ -1,7 +1,12 @@
 """The archive: meetings, their sections and utterances, and the speakers."""
 
+import secrets
 from urllib.parse import urlencode
 
+import pghistory
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
@@ -32,12 +37,41 @@ def meeting_page_of(seq: int) -> int:
     return (seq - 1) // STATEMENTS_PER_PAGE + 1
 
 
-def statement_url(meeting_url: str, seq: int, q: str = "") -> str:
-    """A statement on the part of its meeting page that holds it, with ?q= to mark a query."""
+def statement_url(meeting_url: str, seq: int, sid: str, q: str = "") -> str:
+    """A statement in context: the part of its meeting page that holds it, anchored by
+    its identifier, with ?q= to mark a query."""
     params = {"q": q} if q else {}
     if (page := meeting_page_of(seq)) > 1:
         params["page"] = page
-    return f"{meeting_url}?{urlencode(params)}#u{seq}" if params else f"{meeting_url}#u{seq}"
+    anchor = statement_anchor(sid)
+    return f"{meeting_url}?{urlencode(params)}#{anchor}" if params else f"{meeting_url}#{anchor}"
+
+
+# A statement's identifier: 8 characters without look-alikes (no 0/o, 1/l/i), random,
+# never reused and never a position (31**8 ≈ 8.5e11 values).
+SID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+SID_LENGTH = 8
+
+
+def new_sid() -> str:
+    return "".join(secrets.choice(SID_ALPHABET) for _ in range(SID_LENGTH))
+
+
+def statement_anchor(sid: str) -> str:
+    return f"s-{sid}"
+
+
+class KeepsOldSlugs:
+    """A model whose slug is a public address: saving a new slug keeps the old one
+    as an OldSlug, which the views answer with a 301."""
+
+    def save(self, *args, **kwargs):
+        previous = None
+        if self.pk is not None:
+            previous = type(self).objects.filter(pk=self.pk).values_list("slug", flat=True).first()
+        super().save(*args, **kwargs)
+        if previous and previous != self.slug:
+            OldSlug.remember(self, previous)
 
 
 @SearchVectorField.register_lookup
@@ -58,7 +92,13 @@ def normalize_name(name: str) -> str:
     return " ".join(name.replace("\u00a0", " ").replace("ё", "е").replace("Ё", "Е").split()).casefold()
 
 
-class Speaker(PostgresModel):
+def history():
+    """Insert, update and delete events (new instances per model: trackers keep its fields)."""
+    return pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent()
+
+
+@pghistory.track(*history(), exclude=["updated_at"])
+class Speaker(KeepsOldSlugs, PostgresModel):
     class Kind(models.TextChoices):
         PERSON = "person", _("person")
         # "Вопрос", "Реплика": a journalist or a voice from the floor, not a person.
@@ -85,6 +125,7 @@ class Speaker(PostgresModel):
         return self.name
 
 
+@pghistory.track(*history())
 class SpeakerAlias(PostgresModel):
     """A way the sources write a speaker: "В.Путин", "российский лидер"."""
 
@@ -120,7 +161,8 @@ class MeetingManager(PostgresManager.from_queryset(MeetingQuerySet)):
     use_in_migrations = False
 
 
-class Meeting(PostgresModel):
+@pghistory.track(*history(), exclude=["updated_at"])
+class Meeting(KeepsOldSlugs, PostgresModel):
     class Kind(models.TextChoices):
         TALKS = "talks", _("talks")
         MEETING = "meeting", _("meeting")
@@ -176,6 +218,7 @@ class Meeting(PostgresModel):
         return reverse("meeting", kwargs={"slug": self.slug})
 
 
+@pghistory.track(*history())
 class Section(PostgresModel):
     """A heading inside a transcript, e.g. the part after "* * *"."""
 
@@ -208,9 +251,21 @@ class UtteranceManager(PostgresManager.from_queryset(UtteranceQuerySet)):
     use_in_migrations = False
 
 
+# The search columns are derived by triggers: a change to them is no revision.
+@pghistory.track(*history(), exclude=["search_vector", "meeting_date", "published"])
 class Utterance(PostgresModel):
     """One speaker turn, or one narrative paragraph (speaker and label empty)."""
 
+    # The statement's permanent identifier: its address, anchor and citation. Ingest
+    # carries it over to the same statement in a corrected file (importing/reconcile.py).
+    sid = models.CharField(
+        _("identifier"),
+        max_length=SID_LENGTH,
+        unique=True,
+        default=new_sid,
+        db_default=models.Func(function="kz_new_sid"),  # migration 0013, for raw SQL inserts
+        editable=False,
+    )
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="utterances")
     seq = models.PositiveIntegerField(_("number"))
     speaker = models.ForeignKey(Speaker, on_delete=models.PROTECT, null=True, blank=True, related_name="utterances")
@@ -224,6 +279,9 @@ class Utterance(PostgresModel):
     text_curated = models.BooleanField(_("text edited by an editor"), default=False)
     speaker_curated = models.BooleanField(_("speaker set by an editor"), default=False)
     source_hash = models.CharField(max_length=40, blank=True, editable=False)
+    # The file's wording where an editor's text replaced it ("" otherwise), and when.
+    source_text = models.TextField(_("text in the source"), blank=True, editable=False)
+    corrected_at = models.DateTimeField(_("corrected"), null=True, blank=True, editable=False)
     # Kept current by database triggers (migration 0002), never written by Python:
     # speaker name and label (weight A), meeting title (B), text (D); and the
     # meeting's date and published flag, so searches filter and sort without a join.
@@ -237,7 +295,12 @@ class Utterance(PostgresModel):
         verbose_name = _("statement")
         verbose_name_plural = _("statements")
         ordering = ["meeting", "seq"]
-        constraints = [models.UniqueConstraint(fields=["meeting", "seq"], name="utterance_seq_unique")]
+        constraints = [
+            # Deferred: a corrected file renumbers statements in one upsert (on sid).
+            models.UniqueConstraint(
+                fields=["meeting", "seq"], name="utterance_seq_unique", deferrable=models.Deferrable.DEFERRED
+            )
+        ]
         indexes = [
             GinIndex(fields=["search_vector"], name="utterance_search_gin"),
             # The 2% and 0.4% cluster samples that estimates count (search/engine.py SAMPLE_MODULI);
@@ -256,10 +319,148 @@ class Utterance(PostgresModel):
 
     @property
     def anchor(self) -> str:
+        return statement_anchor(self.sid)
+
+    @property
+    def old_anchor(self) -> str:
+        """The positional anchor of earlier addresses (#uN), kept as a second anchor."""
         return f"u{self.seq}"
 
-    def get_absolute_url(self, q: str = "") -> str:
-        return statement_url(self.meeting.get_absolute_url(), self.seq, q)
+    @property
+    def file_text(self) -> str:
+        """The statement as the source file has it."""
+        return self.source_text or self.text
+
+    def get_absolute_url(self) -> str:
+        return reverse("statement", kwargs={"sid": self.sid})
+
+    def context_url(self, q: str = "") -> str:
+        """The statement in its meeting."""
+        return statement_url(self.meeting.get_absolute_url(), self.seq, self.sid, q)
+
+
+class RetiredStatement(models.Model):
+    """A statement identifier no longer in the archive, and why: its address answers
+    with a 301 to what replaced it, or a 410 that links to its meeting. Written by
+    ingest, and by a trigger on every other delete (migration 0013)."""
+
+    class Reason(models.TextChoices):
+        REMOVED = "removed", _("removed from the source")
+        MERGED = "merged", _("merged into another statement")
+        DELETED = "deleted", _("deleted by an editor")
+
+    sid = models.CharField(max_length=SID_LENGTH, primary_key=True)
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+    # Plain values, not keys: the meeting itself may be gone.
+    meeting_id = models.IntegerField(null=True)
+    meeting_slug = models.CharField(max_length=160, blank=True)
+    seq = models.PositiveIntegerField(null=True)
+    label = models.CharField(max_length=255, blank=True)
+    successor = models.CharField(max_length=SID_LENGTH, blank=True, help_text="sid of the statement it became")
+    retired_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("retired statement")
+        verbose_name_plural = _("retired statements")
+        indexes = [models.Index(fields=["meeting_slug"], name="retired_meeting_slug")]
+
+    def __str__(self):
+        return self.sid
+
+
+class OldSlug(models.Model):
+    """A slug a meeting or speaker once had (openparliament's OldSlugMapping): its
+    address redirects to the object's present one."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveIntegerField()
+    obj = GenericForeignKey("content_type", "object_id")
+    slug = models.CharField(max_length=160)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["content_type", "slug"], name="old_slug_unique")]
+        verbose_name = _("old address")
+        verbose_name_plural = _("old addresses")
+
+    def __str__(self):
+        return self.slug
+
+    @classmethod
+    def remember(cls, obj, slug: str) -> None:
+        kind = ContentType.objects.get_for_model(obj)
+        cls.objects.filter(content_type=kind, slug=obj.slug).delete()  # the slug is current again
+        cls.objects.update_or_create(content_type=kind, slug=slug, defaults={"object_id": obj.pk})
+
+    @classmethod
+    def find(cls, model, slug: str):
+        """The object that once had this slug, or None."""
+        kind = ContentType.objects.get_for_model(model)
+        old = cls.objects.filter(content_type=kind, slug=slug).first()
+        return model.objects.filter(pk=old.object_id).first() if old else None
+
+
+class SpeakerMerge(models.Model):
+    """One speaker merged into another, with what moved: enough to undo it
+    (curation.undo_merge recreates the speaker with its id and slug)."""
+
+    target = models.ForeignKey(Speaker, on_delete=models.CASCADE, related_name="merges")
+    merged = models.JSONField(help_text="The merged speaker's fields as they were.")
+    statement_ids = ArrayField(models.IntegerField(), default=list)
+    alias_ids = ArrayField(models.IntegerField(), default=list)
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    merged_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("speaker merge")
+        verbose_name_plural = _("speaker merges")
+        ordering = ["-merged_at"]
+
+    def __str__(self):
+        return f"{self.merged.get('name')} → {self.target_id}"
+
+
+class IngestConflict(models.Model):
+    """An editor's version of a statement that a re-ingested file disagrees with:
+    the editors' queue in the admin (keep / take the file's text / edit)."""
+
+    class Resolution(models.TextChoices):
+        OPEN = "", _("open")
+        KEPT = "kept", _("editor's version kept")
+        TAKEN = "taken", _("file's text taken")
+        EDITED = "edited", _("edited")
+
+    statement = models.ForeignKey(Utterance, on_delete=models.SET_NULL, null=True, blank=True, related_name="conflicts")
+    sid = models.CharField(max_length=SID_LENGTH)
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="conflicts")
+    label = models.CharField(max_length=255, blank=True)
+    editor_text = models.TextField(_("editor's text"))
+    file_text = models.TextField(_("file's new text"), blank=True, help_text=_("Empty: the file no longer has it."))
+    source_file = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolution = models.CharField(max_length=10, choices=Resolution.choices, blank=True, default="")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ingest conflict")
+        verbose_name_plural = _("ingest conflicts")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["resolution", "created_at"], name="conflict_open")]
+
+    def __str__(self):
+        return f"{self.meeting_id}/{self.sid} {self.label}".strip()
+
+    def describe(self) -> str:
+        """The line ingest prints: which statement, and what the file now says."""
+        where = f"«{self.meeting.title}», statement {self.sid}" + (f" ({self.label})" if self.label else "")
+        if not self.file_text:
+            return f"{where} was edited and is no longer in the file; the editor's version is kept"
+        quoted = self.file_text if len(self.file_text) <= 300 else self.file_text[:300] + "…"
+        return f"{where} was edited; kept the editor's version. The file now says: «{quoted}»"
 
 
 # The did-you-mean word list, by definition: the words (once per row) of the

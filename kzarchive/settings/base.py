@@ -48,6 +48,10 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "axes",
     "psqlextra",
+    # history of every change, kept by triggers (docs/curation.md)
+    "pgtrigger",
+    "pghistory",
+    "pghistory.admin",
     "transcripts",
 ]
 
@@ -61,6 +65,8 @@ MIDDLEWARE = [
     "transcripts.http_cache.ArchiveCacheMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # an editor's change in the admin is recorded under their name (pghistory context)
+    "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",

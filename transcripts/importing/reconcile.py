@@ -1,56 +1,28 @@
-"""Editors' work against a changed file: an editor's version follows its statement,
-and a disagreement with the file is reported once as a Conflict."""
+"""A corrected file against the stored meeting: which new turn is which stored
+statement, so that each keeps its identifier (sid), its editors' work and its address.
+
+Turns are matched in passes, each statement and turn used once:
+1. the same text as the file last had it, under the same label;
+2. the same text under another label (a speaker relabelled);
+3. a similar text (words in common) near where the statement was: an edited turn.
+An unmatched turn is a new statement; an unmatched statement is retired (its address
+answers 410, or 301 when the file joined it into another turn), except an editor's
+work, which stays where it was and is reported once as a conflict.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
-from ..models import Meeting, Utterance
+from ..models import normalize_name
 
 GONE = "gone"  # source_hash of an edited statement the file no longer has (reported once)
-
-
-def apply_edits(edited: list[dict], rows: list[dict], meeting_id: int, conflicts: list) -> list[int]:
-    """Carry editors' versions onto the file's rows. An edit follows its statement:
-    the row with the same label and the same text as the file had when the editor
-    worked (a turn inserted above only shifts it), else the row at its old place if
-    that still has its label. Returns the positions of edits with no row to go to:
-    they are kept where they are and reported once."""
-    by_seq = {row["seq"]: row for row in rows}
-    taken: set[int] = set()
-    unplaced = []
-    for mine in edited:
-        row = next(
-            (
-                r
-                for r in rows
-                if r["label"] == mine["label"] and r["source_hash"] == mine["source_hash"] and r["seq"] not in taken
-            ),
-            None,
-        )
-        if row is None:
-            same_place = by_seq.get(mine["seq"])
-            if same_place and same_place["label"] == mine["label"] and same_place["seq"] not in taken:
-                row = same_place
-        if row is None:
-            if mine["source_hash"] != GONE and mine["seq"] not in by_seq:
-                conflicts.append(Conflict(meeting_id, mine["seq"], mine["label"], ""))
-            if mine["seq"] in by_seq:  # its place now holds another statement: report the editor's text
-                conflicts.append(Conflict(meeting_id, mine["seq"], mine["label"], "", replaced=mine["text"]))
-            else:
-                unplaced.append(mine["seq"])
-            continue
-        taken.add(row["seq"])
-        if mine["text_curated"]:
-            if mine["source_hash"] != row["source_hash"]:
-                conflicts.append(Conflict(meeting_id, row["seq"], row["label"], row["text"]))
-            row["text"], row["text_curated"] = mine["text"], True
-        if mine["speaker_curated"]:
-            row["speaker_id"], row["speaker_curated"] = mine["speaker_id"], True
-    if unplaced:
-        Utterance.objects.filter(meeting_id=meeting_id, seq__in=unplaced).update(source_hash=GONE)
-    return unplaced
+WINDOW = 20  # pass 3 looks this many places either side of where a statement was
+SIMILAR_SAME_LABEL = 0.6  # word-sequence ratio for an edited turn under its label
+SIMILAR_OTHER_LABEL = 0.85  # … and under another label
 
 
 def text_hash(text: str) -> str:
@@ -58,25 +30,152 @@ def text_hash(text: str) -> str:
     return hashlib.md5(text.encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class Conflict:
-    """An editor's version of an utterance that the file now disagrees with."""
+@dataclass
+class Plan:
+    """What to write: the final rows in order, and what becomes of the rest."""
 
-    meeting_id: int
-    seq: int
-    label: str
-    file_text: str  # "" when the file no longer has this utterance
-    replaced: str = ""  # the editor's text, when the file put another statement in its place
+    rows: list[dict]  # every statement of the meeting after this ingest, seq 1…n
+    retired: list[tuple[dict, str]] = field(default_factory=list)  # (stored, successor sid or "")
+    conflicts: list[tuple[dict, str]] = field(default_factory=list)  # (stored, file's text or "")
+    seq_of_file_turn: dict[int, int] = field(default_factory=dict)  # file seq → final seq
 
-    def describe(self) -> str:
-        meeting = Meeting.objects.only("title").get(id=self.meeting_id)
-        where = f"«{meeting.title}», utterance #{self.seq}" + (f" ({self.label})" if self.label else "")
-        if self.replaced:
-            return (
-                f"{where} was edited, but the file now has another statement in its place and none like it;"
-                f" the editor's text was: «{self.replaced}»"
-            )
-        if not self.file_text:
-            return f"{where} was edited and is no longer in the file; the editor's version is kept"
-        quoted = self.file_text if len(self.file_text) <= 300 else self.file_text[:300] + "…"
-        return f"{where} was edited; kept the editor's version. The file now says: «{quoted}»"
+
+def reconcile(stored: list[dict], rows: list[dict]) -> Plan:
+    """Match the file's rows (seq 1…n, sid "") to the stored statements (in seq order)."""
+    pairs: dict[int, dict] = {}  # row index → stored
+    used: set[int] = set()  # stored ids
+
+    def pair(index: int, statement: dict) -> None:
+        pairs[index] = statement
+        used.add(statement["id"])
+
+    for key in (lambda s: (normalize_name(s["label"]), s["source_hash"]), lambda s: s["source_hash"]):
+        waiting: dict = defaultdict(deque)
+        for statement in stored:
+            if statement["id"] not in used and statement["source_hash"] != GONE:
+                waiting[key(statement)].append(statement)
+        for index, row in enumerate(rows):
+            if index not in pairs and (queue := waiting.get(key(row))):
+                pair(index, queue.popleft())
+    _pair_similar(stored, rows, pairs, used, pair)
+
+    for index, statement in pairs.items():
+        _carry_over(statement, rows[index])
+    plan = Plan(rows=[])
+    successors = {}
+    for statement in stored:
+        if statement["id"] in used:
+            continue
+        if statement["text_curated"] or statement["speaker_curated"]:
+            if statement["source_hash"] != GONE:
+                plan.conflicts.append((statement, ""))
+            continue
+        successors[statement["id"]] = _successor(statement, rows, pairs)
+        plan.retired.append((statement, successors[statement["id"]]))
+    plan.conflicts += [(pairs[i], rows[i]["source_text"]) for i in pairs if rows[i].pop("_conflict", False)]
+    _order(stored, rows, pairs, used, plan)
+    return plan
+
+
+def _pair_similar(stored, rows, pairs, used, pair) -> None:
+    """Pass 3: an unmatched turn and an unmatched statement near its expected place
+    whose words mostly agree; best pairs first."""
+    left = [s for s in stored if s["id"] not in used]
+    if not left:
+        return
+    by_seq = {s["seq"]: s for s in left}
+    file_seq_of = {statement["id"]: index for index, statement in pairs.items()}
+    anchors = sorted((s["seq"], file_seq_of[s["id"]]) for s in stored if s["id"] in file_seq_of)
+    candidates = []
+    for index, row in enumerate(rows):
+        if index in pairs:
+            continue
+        expected = _expected_seq(index, anchors)
+        for seq in range(expected - WINDOW, expected + WINDOW + 1):
+            statement = by_seq.get(seq)
+            if statement is None:
+                continue
+            same_label = normalize_name(statement["label"]) == normalize_name(row["label"])
+            words = statement["file_text"].split(), row["text"].split()
+            matcher = SequenceMatcher(None, *words, autojunk=False)
+            needed = SIMILAR_SAME_LABEL if same_label else SIMILAR_OTHER_LABEL
+            if (
+                matcher.real_quick_ratio() >= needed
+                and matcher.quick_ratio() >= needed
+                and (score := matcher.ratio()) >= needed
+            ):
+                candidates.append((-score, abs(seq - expected), index, statement["seq"]))
+    for _score, _distance, index, seq in sorted(candidates):
+        statement = by_seq[seq]
+        if index not in pairs and statement["id"] not in used:
+            pair(index, statement)
+
+
+def _expected_seq(index: int, anchors: list[tuple[int, int]]) -> int:
+    """Where the turn at file index `index` would have been: after the nearest matched
+    statement above it (anchors: (stored seq, file index)), else at the same place."""
+    before = [(seq, at) for seq, at in anchors if at < index]
+    if not before:
+        return index + 1
+    seq, at = max(before, key=lambda anchor: anchor[1])
+    return seq + (index - at)
+
+
+def _carry_over(statement: dict, row: dict) -> None:
+    """The row takes the statement's identity and its editors' work."""
+    row["sid"] = statement["sid"]
+    if statement["text_curated"]:
+        if statement["source_hash"] != row["source_hash"] and row["text"] != statement["text"]:
+            row["_conflict"] = True  # the file changed under the editor's text
+        row["source_text"] = row["text"]
+        row["text"], row["text_curated"] = statement["text"], True
+        row["corrected_at"] = statement["corrected_at"]
+        if row["source_text"] == row["text"]:
+            row["source_text"] = ""  # the file now agrees with the editor
+    if statement["speaker_curated"]:
+        row["speaker_id"], row["speaker_curated"] = statement["speaker_id"], True
+
+
+def _successor(statement: dict, rows: list[dict], pairs: dict) -> str:
+    """The statement a removed one was joined into, if the file merged two turns."""
+    text = " ".join(statement["file_text"].split())
+    if len(text) < 20:
+        return ""  # "Спасибо." is in many turns
+    for index in pairs:
+        if text in " ".join(rows[index]["text"].split()) and rows[index]["sid"]:
+            return rows[index]["sid"]
+    return ""
+
+
+def _order(stored, rows, pairs, used, plan: Plan) -> None:
+    """Final order: the file's turns, with each kept editor's statement after the
+    statement that preceded it before; numbered 1…n."""
+    after: dict = defaultdict(list)  # final place of a file row index (or -1) → kept statements
+    row_of_stored = {statement["id"]: index for index, statement in pairs.items()}
+    previous = -1
+    for statement in stored:
+        if statement["id"] in row_of_stored:
+            previous = row_of_stored[statement["id"]]
+        elif statement["text_curated"] or statement["speaker_curated"]:
+            after[previous].append(statement)
+    kept_fields = ("sid", "speaker_id", "label", "remark", "section_id", "text", "source_line", "source_text")
+    ordered = [_kept(statement, kept_fields) for statement in after[-1]]
+    for index, row in enumerate(rows):
+        ordered.append(row)
+        plan.seq_of_file_turn[row["seq"]] = len(ordered)
+        ordered += [_kept(statement, kept_fields) for statement in after[index]]
+    for seq, row in enumerate(ordered, start=1):
+        row["seq"] = seq
+    plan.rows = ordered
+
+
+def _kept(statement: dict, fields: tuple[str, ...]) -> dict:
+    row = {name: statement[name] for name in fields}
+    row.update(
+        meeting_id=statement["meeting_id"],
+        source_hash=GONE,  # reported once
+        text_curated=statement["text_curated"],
+        speaker_curated=statement["speaker_curated"],
+        corrected_at=statement["corrected_at"],
+    )
+    return row

@@ -9,15 +9,21 @@ import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from psqlextra.types import ConflictAction
 
-from ..models import Meeting, Section, Utterance, normalize_name
+from ..models import IngestConflict, Meeting, RetiredStatement, Section, Utterance, new_sid, normalize_name
 from . import parser
 from .locks import advisory_lock, unique_slug
-from .reconcile import apply_edits, text_hash
+from .reconcile import Plan, reconcile, text_hash
 from .speakers import SpeakerResolver
+
+STORED_FIELDS = (
+    "id", "sid", "seq", "meeting_id", "speaker_id", "label", "remark", "section_id", "text", "source_line",
+    "source_text", "source_hash", "text_curated", "speaker_curated", "corrected_at",
+)  # fmt: skip
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 
@@ -80,12 +86,7 @@ def store_document(
         [{"meeting_id": meeting_id, "position": i, "heading": h} for i, h in enumerate(doc.sections)],
     )
     pronouns = resolver.for_pronouns(doc) if doc.layout == "news" else {}
-    edited = list(
-        Utterance.objects.filter(meeting_id=meeting_id)
-        .filter(Q(text_curated=True) | Q(speaker_curated=True))
-        .values("seq", "label", "text", "speaker_id", "text_curated", "speaker_curated", "source_hash")
-    )
-    rows, conflicts = [], []
+    rows = []
     for u in doc.utterances:
         if u.label:
             speaker_id, label = resolver.for_label(u.label), u.label
@@ -95,23 +96,106 @@ def store_document(
             if speaker_id is None and u.seq in pronouns:
                 # The alias the text named, not "он": a label is what an editor reassigns.
                 speaker_id, label = pronouns[u.seq]
-        row = {
-            "meeting_id": meeting_id,
-            "seq": u.seq,
-            "speaker_id": speaker_id,
-            "label": label,
-            "remark": u.remark,
-            "section_id": None if u.section is None else section_ids[u.section],
-            "text": u.text,
-            "source_line": u.line,
-            "source_hash": text_hash(u.text),
-            "text_curated": False,  # apply_edits sets these where an editor's work lands
-            "speaker_curated": False,
-        }
-        rows.append(row)
-    kept = apply_edits(edited, rows, meeting_id, conflicts)
-    upsert_children(Utterance, meeting_id, "seq", rows, keep_extra=kept)
+        rows.append(
+            {
+                "meeting_id": meeting_id,
+                "sid": "",  # reconcile gives a surviving statement its own
+                "seq": u.seq,
+                "speaker_id": speaker_id,
+                "label": label,
+                "remark": u.remark,
+                "section_id": None if u.section is None else section_ids[u.section],
+                "text": u.text,
+                "source_line": u.line,
+                "source_text": "",
+                "source_hash": text_hash(u.text),
+                "text_curated": False,  # reconcile sets these where an editor's work lands
+                "speaker_curated": False,
+                "corrected_at": None,
+            }
+        )
+    conflicts = store_statements(meeting_id, rows, source_file, doc.omissions)
     return meeting_id, conflicts
+
+
+def store_statements(meeting_id: int, rows: list[dict], source_file: str, omissions=()) -> list[IngestConflict]:
+    """Write the file's statements over the stored ones, each surviving statement
+    keeping its sid (importing/reconcile.py); retire the rest. Returns the conflicts."""
+    stored = [
+        {**s, "file_text": s["source_text"] or s["text"]}
+        for s in Utterance.objects.filter(meeting_id=meeting_id).order_by("seq").values(*STORED_FIELDS)
+    ]
+    plan = reconcile(stored, rows)
+    _give_new_sids([row for row in plan.rows if not row["sid"]])
+    now = timezone.now()
+    slug = Meeting.objects.values_list("slug", flat=True).get(id=meeting_id)
+    RetiredStatement.objects.bulk_create(
+        [
+            RetiredStatement(
+                sid=statement["sid"],
+                reason=RetiredStatement.Reason.MERGED if successor else RetiredStatement.Reason.REMOVED,
+                successor=successor,
+                meeting_id=meeting_id,
+                meeting_slug=slug,
+                seq=statement["seq"],
+                label=statement["label"],
+                retired_at=now,
+            )
+            for statement, successor in plan.retired
+        ]
+    )
+    Utterance.objects.filter(id__in=[statement["id"] for statement, _ in plan.retired]).delete()
+    if plan.rows:
+        written = Utterance.objects.on_conflict(
+            ["sid"], ConflictAction.UPDATE, update_condition=Q(meeting_id=meeting_id)
+        ).bulk_insert(plan.rows)
+        if len(written) != len(plan.rows):  # a new sid that another meeting took meanwhile
+            raise RuntimeError("statement identifier collision; run the ingest again")
+    with connection.cursor() as cursor:  # the renumbering holds now, not only at commit
+        cursor.execute("SET CONSTRAINTS utterance_seq_unique IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS utterance_seq_unique DEFERRED")
+    # An omission mark counts the statements before it: kept editors' statements move it.
+    marks = [plan.seq_of_file_turn.get(n, n) for n in omissions]
+    if marks != list(omissions):
+        Meeting.objects.filter(id=meeting_id).update(omitted_after=marks)
+    return _record_conflicts(meeting_id, plan, source_file)
+
+
+def _give_new_sids(rows: list[dict]) -> None:
+    """Fresh identifiers, none ever used (live or retired)."""
+    while rows:
+        for row in rows:
+            row["sid"] = new_sid()
+        wanted = {row["sid"] for row in rows}
+        taken = set(Utterance.objects.filter(sid__in=wanted).values_list("sid", flat=True))
+        taken |= set(RetiredStatement.objects.filter(sid__in=wanted).values_list("sid", flat=True))
+        seen: set[str] = set()
+        clash = []
+        for row in rows:
+            if row["sid"] in taken or row["sid"] in seen:
+                clash.append(row)
+            seen.add(row["sid"])
+        rows = clash
+
+
+def _record_conflicts(meeting_id: int, plan: Plan, source_file: str) -> list[IngestConflict]:
+    """Each disagreement becomes a row of the editors' queue, once: a statement the
+    file dropped is marked GONE, so the next ingest does not report it again."""
+    conflicts = IngestConflict.objects.bulk_create(
+        [
+            IngestConflict(
+                statement_id=statement["id"],
+                sid=statement["sid"],
+                meeting_id=meeting_id,
+                label=statement["label"],
+                editor_text=statement["text"],
+                file_text=file_text,
+                source_file=source_file,
+            )
+            for statement, file_text in plan.conflicts
+        ]
+    )
+    return conflicts
 
 
 def upsert_children(model, meeting_id: int, order_field: str, rows: list[dict], keep_extra=()) -> dict[int, int]:
