@@ -124,7 +124,7 @@ def _guillemets(text: str) -> str:
 
 
 def _source(st: CitedStatement, lang: str) -> str:
-    """ "Президент России, http://kremlin.ru/…": the publisher is named only for a kremlin.ru address."""
+    """The source as «Президент России, http://kremlin.ru/…»: the publisher is named only for a kremlin.ru address."""
     if re.match(r"https?://([^/?#]*\.)?kremlin\.ru([:/?#]|$)", st.source_url, re.IGNORECASE):
         return f"{_word('publisher', lang)}, {st.source_url}"
     return st.source_url
