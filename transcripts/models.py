@@ -280,7 +280,7 @@ class Utterance(PostgresModel):
     speaker_curated = models.BooleanField(_("speaker set by an editor"), default=False)
     source_hash = models.CharField(max_length=40, blank=True, editable=False)
     # The file's wording where an editor's text replaced it ("" otherwise), and when.
-    source_text = models.TextField(_("text in the source"), blank=True, editable=False)
+    source_text = models.TextField(_("text in the source"), blank=True, db_default="", editable=False)
     corrected_at = models.DateTimeField(_("corrected"), null=True, blank=True, editable=False)
     # Kept current by database triggers (migration 0002), never written by Python:
     # speaker name and label (weight A), meeting title (B), text (D); and the

@@ -87,13 +87,13 @@ def test_the_list_follows_every_kind_of_change_exactly(seed_folder, admin_client
     # Raw SQL upsert of existing rows (fires both the INSERT and the UPDATE statement triggers).
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO transcripts_utterance (meeting_id, seq, label, remark, text, text_curated,"
+            "INSERT INTO transcripts_utterance (meeting_id, seq, sid, label, remark, text, text_curated,"
             " speaker_curated, source_hash, published)"
-            " SELECT meeting_id, seq + 1000, '', '', 'Новорождённый абзац', false, false, '', true"
+            " SELECT meeting_id, seq + 1000, kz_new_sid(), '', '', 'Новорождённый абзац', false, false, '', true"
             " FROM transcripts_utterance WHERE meeting_id = %(m)s"
-            " UNION ALL SELECT meeting_id, seq, '', '', text || ' перезаписанный', false, false, '', true"
+            " UNION ALL SELECT meeting_id, seq, sid, '', '', text || ' перезаписанный', false, false, '', true"
             " FROM transcripts_utterance WHERE meeting_id = %(m)s"
-            " ON CONFLICT (meeting_id, seq) DO UPDATE SET text = excluded.text",
+            " ON CONFLICT (sid) DO UPDATE SET text = excluded.text",
             {"m": utterance.meeting_id},
         )
     assert_exact("INSERT ... ON CONFLICT DO UPDATE")
@@ -170,7 +170,7 @@ def test_truncating_utterances_or_speakers_rebuilds_the_list(seed_folder):
     assert not ingest_paths([seed_folder]).failures
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses pending foreign-key checks
-        cursor.execute("TRUNCATE transcripts_utterance")
+        cursor.execute("TRUNCATE transcripts_utterance CASCADE")  # and the conflicts that name statements
     assert stored() == full_query() and frequency("путин") == 1  # only the speaker names are left
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE transcripts_meeting, transcripts_speaker CASCADE")

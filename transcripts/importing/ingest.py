@@ -19,7 +19,9 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import pghistory
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 
 from .. import dates
 from ..models import Meeting, Speaker, SpeakerAlias, Utterance
@@ -61,10 +63,16 @@ def ingest_files(
     load_speaker_directory()
     resolver = SpeakerResolver()
     keys_seen: dict[str, Path] = {}
+    run = timezone.now().isoformat(timespec="seconds")  # names this run in the history
     for item in files:
         source = item if isinstance(item, Source) else Source(Path(item))
         result = ingest_file(
-            source, resolver, keys_seen, follow_symlinks=follow_symlinks, allow_partial_copies=allow_partial_copies
+            source,
+            resolver,
+            keys_seen,
+            run=run,
+            follow_symlinks=follow_symlinks,
+            allow_partial_copies=allow_partial_copies,
         )
         report.results.append(result)
         if on_file:
@@ -77,6 +85,7 @@ def ingest_file(
     resolver: SpeakerResolver,
     keys_seen: dict[str, Path],
     *,
+    run: str = "",
     follow_symlinks: bool = False,
     allow_partial_copies: bool = False,
 ) -> FileResult:
@@ -105,7 +114,8 @@ def ingest_file(
 
     digest = content_hash(data)
     try:
-        with transaction.atomic():
+        # Every revision this file makes is recorded as this run's, under the file's name.
+        with transaction.atomic(), pghistory.context(ingest=run or timezone.now().isoformat(), file=path.name):
             # Two ingests of one document queue here, so the second sees what the first
             # stored (and reports it unchanged) instead of both reporting it added.
             advisory_lock("source", key)

@@ -1,0 +1,135 @@
+"""A statement keeps its identifier, and so its address, through corrected versions
+of its transcript: turns inserted, removed, reordered, edited, a speaker relabelled."""
+
+import pytest
+
+from tests.documents import transcript
+from transcripts.importing.ingest import ingest_paths
+from transcripts.models import Meeting, RetiredStatement, Utterance
+
+pytestmark = pytest.mark.django_db
+
+# Thirteen turns, each text distinct (a statement is found by its words).
+TURNS = [
+    ("В.Путин", "Уважаемый Касым-Жомарт Кемелевич! Рад приветствовать Вас в Москве."),
+    ("К.-Ж.Токаев", "Благодарю Вас, Владимир Владимирович, за приглашение и гостеприимство."),
+    ("В.Путин", "Товарооборот между нашими странами в прошлом году вырос на десять процентов."),
+    ("К.-Ж.Токаев", "Мы высоко ценим сотрудничество в энергетике и транзите нефти."),
+    ("В.Путин", "Предлагаю обсудить строительство новой атомной электростанции в Казахстане."),
+    ("К.-Ж.Токаев", "Казахстан готов рассмотреть это предложение вместе с корпорацией «Росатом»."),
+    ("В.Путин", "Отдельно хотел бы сказать о гуманитарных связях и образовании."),
+    ("К.-Ж.Токаев", "В Казахстане работают филиалы ведущих российских университетов."),
+    ("В.Путин", "Важно поддерживать русский язык и культурные обмены между регионами."),
+    ("К.-Ж.Токаев", "Форум межрегионального сотрудничества пройдёт осенью в Костанае."),
+    ("В.Путин", "Договорились о совместных учениях по чрезвычайным ситуациям."),
+    ("К.-Ж.Токаев", "Подписан меморандум о сотрудничестве в области цифровизации."),
+    ("В.Путин", "Спасибо, до встречи на саммите Евразийского экономического союза."),
+]
+
+
+def ingest(path, turns):
+    path.write_text(transcript(list(turns), lead=""), encoding="utf-8")
+    report = ingest_paths([path])
+    assert report.count("failed") == 0, report.summary()
+    return Meeting.objects.get(source_file=path.name)
+
+
+def sids_by_text(meeting):
+    return dict(meeting.utterances.values_list("text", "sid"))
+
+
+def assert_addresses(client, meeting, expected: dict[str, str]):
+    """Each statement's address shows that statement, and its anchor is on the meeting page."""
+    page = client.get(meeting.get_absolute_url()).content.decode()
+    for text, sid in expected.items():
+        response = client.get(f"/statement/{sid}/")
+        assert response.status_code == 200, (sid, text)
+        assert text in response.content.decode()
+        assert f'id="s-{sid}"' in page
+
+
+def test_a_corrected_transcript_keeps_every_surviving_statement_at_its_address(client, tmp_path):
+    path = tmp_path / "talks.txt"
+    meeting = ingest(path, TURNS)
+    before = sids_by_text(meeting)
+    assert len(set(before.values())) == 13
+
+    # Version 2: a turn inserted after the first, the tenth removed, the 6th and 7th swapped,
+    # the 4th edited by the source (a word changed, one added), the 8th relabelled to a role.
+    edited = ("К.-Ж.Токаев", "Мы очень высоко ценим сотрудничество в энергетике и в транзите нефти.")
+    relabelled = ("Реплика", TURNS[7][1])
+    inserted = ("К.-Ж.Токаев", "Позвольте мне сказать несколько слов о нашей повестке.")
+    second = [TURNS[0], inserted, *TURNS[1:3], edited, TURNS[4], TURNS[6], TURNS[5], relabelled, TURNS[8], *TURNS[10:]]
+    meeting = ingest(path, second)
+    after = sids_by_text(meeting)
+
+    assert meeting.utterances.count() == 13
+    for _label, text in TURNS:
+        if text == TURNS[3][1]:
+            assert after[edited[1]] == before[text]  # the edited turn is the same statement
+        elif text == TURNS[9][1]:
+            assert text not in after
+        else:
+            assert after[text] == before[text], text
+    assert after[inserted[1]] not in before.values()  # a new statement, a new identifier
+    relabelled_row = meeting.utterances.get(sid=before[TURNS[7][1]])
+    assert relabelled_row.label == "Реплика" and relabelled_row.speaker.kind == "role"
+    # The numbering follows the file; the identifiers do not.
+    assert list(meeting.utterances.order_by("seq").values_list("text", flat=True)) == [t for _, t in second]
+    assert_addresses(client, meeting, dict(after.items()))
+
+    removed = before[TURNS[9][1]]
+    assert RetiredStatement.objects.get(sid=removed).reason == RetiredStatement.Reason.REMOVED
+    gone = client.get(f"/statement/{removed}/")
+    assert gone.status_code == 410
+    assert meeting.get_absolute_url() in gone.content.decode()
+
+    # The old positional anchors still name today's positions, as secondary anchors.
+    page = client.get(meeting.get_absolute_url()).content.decode()
+    assert 'id="u2"' in page and 'id="u13"' in page
+
+
+def test_two_turns_joined_into_one_send_the_lost_address_to_the_joined_statement(client, tmp_path):
+    path = tmp_path / "talks.txt"
+    meeting = ingest(path, TURNS)
+    before = sids_by_text(meeting)
+    joined = ("В.Путин", f"{TURNS[10][1]} {TURNS[12][1]}")
+    meeting = ingest(path, [*TURNS[:10], joined, TURNS[11]])
+    after = sids_by_text(meeting)
+    parts = {before[TURNS[10][1]], before[TURNS[12][1]]}
+    assert after[joined[1]] in parts  # the joined statement is one of the two …
+    (lost,) = parts - {after[joined[1]]}
+    retired = RetiredStatement.objects.get(sid=lost)  # … and the other's address leads to it
+    assert retired.reason == RetiredStatement.Reason.MERGED and retired.successor == after[joined[1]]
+    response = client.get(f"/statement/{retired.sid}/")
+    assert response.status_code == 301 and response["Location"].endswith(f"/statement/{retired.successor}/")
+
+
+def test_identifiers_are_never_reused_and_identical_turns_keep_their_order(tmp_path):
+    path = tmp_path / "talks.txt"
+    thanks = [("В.Путин", "Спасибо."), ("К.-Ж.Токаев", "Спасибо."), ("В.Путин", "Спасибо.")]
+    meeting = ingest(path, [*TURNS[:2], *thanks])
+    order = list(meeting.utterances.order_by("seq").values_list("sid", flat=True))
+    meeting = ingest(path, [*TURNS[:1], *thanks])  # the second turn removed
+    assert list(meeting.utterances.order_by("seq").values_list("sid", flat=True)) == [order[0], *order[2:]]
+    meeting = ingest(path, [*TURNS[:2], *thanks])  # and back: a new statement, never the old id
+    now = list(meeting.utterances.order_by("seq").values_list("sid", flat=True))
+    assert now[1] != order[1] and now[1] not in RetiredStatement.objects.values_list("successor", flat=True)
+    assert not Utterance.objects.filter(sid=order[1]).exists()
+
+
+def test_an_editors_statement_the_file_dropped_stays_in_its_place(tmp_path):
+    path = tmp_path / "talks.txt"
+    meeting = ingest(path, TURNS[:5])
+    third = meeting.utterances.get(seq=3)
+    third.text, third.text_curated = "Товарооборот вырос на десять процентов (уточнено редактором).", True
+    third.save()
+    meeting = ingest(path, [*TURNS[:2], *TURNS[3:5]])
+    kept = meeting.utterances.get(sid=third.sid)
+    assert kept.seq == 3 and kept.text.endswith("(уточнено редактором).")
+    assert list(meeting.utterances.order_by("seq").values_list("seq", flat=True)) == [1, 2, 3, 4, 5]
+    (conflict,) = meeting.conflicts.all()
+    assert conflict.sid == third.sid and conflict.file_text == "" and "no longer in the file" in conflict.describe()
+    path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    ingest_paths([path])
+    assert meeting.conflicts.count() == 1  # reported once
