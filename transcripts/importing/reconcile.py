@@ -4,7 +4,8 @@ statement, so that each keeps its identifier (sid), its editors' work and its ad
 Turns are matched in passes, each statement and turn used once:
 1. the same text as the file last had it, under the same label;
 2. the same text under another label (a speaker relabelled);
-3. a similar text (words in common) near where the statement was: an edited turn.
+3. the same words with other spacing or case;
+4. a similar text (words in common) near where the statement was: an edited turn.
 An unmatched turn is a new statement; an unmatched statement is retired (its address
 answers 410, or 301 when the file joined it into another turn), except an editor's
 work, which stays where it was and is reported once as a conflict.
@@ -12,6 +13,7 @@ work, which stays where it was and is reported once as a conflict.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -23,6 +25,7 @@ GONE = "gone"  # source_hash of an edited statement the file no longer has (repo
 WINDOW = 20  # pass 3 looks this many places either side of where a statement was
 SIMILAR_SAME_LABEL = 0.6  # word-sequence ratio for an edited turn under its label
 SIMILAR_OTHER_LABEL = 0.85  # … and under another label
+SETTLED = 0.9  # at its expected place, this similar is the same statement without looking further
 
 
 def text_hash(text: str) -> str:
@@ -49,7 +52,11 @@ def reconcile(stored: list[dict], rows: list[dict]) -> Plan:
         pairs[index] = statement
         used.add(statement["id"])
 
-    for key in (lambda s: (normalize_name(s["label"]), s["source_hash"]), lambda s: s["source_hash"]):
+    for key in (
+        lambda s: (normalize_name(s["label"]), s["source_hash"]),
+        lambda s: s["source_hash"],
+        lambda s: _folded(s.get("file_text", s["text"])),  # only spacing or case changed
+    ):
         waiting: dict = defaultdict(deque)
         for statement in stored:
             if statement["id"] not in used and statement["source_hash"] != GONE:
@@ -62,7 +69,7 @@ def reconcile(stored: list[dict], rows: list[dict]) -> Plan:
     for index, statement in pairs.items():
         _carry_over(statement, rows[index])
     plan = Plan(rows=[])
-    successors = {}
+    row_at = {partner["seq"]: index for index, partner in pairs.items()}  # stored seq → file index
     for statement in stored:
         if statement["id"] in used:
             continue
@@ -70,55 +77,65 @@ def reconcile(stored: list[dict], rows: list[dict]) -> Plan:
             if statement["source_hash"] != GONE:
                 plan.conflicts.append((statement, ""))
             continue
-        successors[statement["id"]] = _successor(statement, rows, pairs)
-        plan.retired.append((statement, successors[statement["id"]]))
+        plan.retired.append((statement, _successor(statement, rows, row_at)))
     plan.conflicts += [(pairs[i], rows[i]["source_text"]) for i in pairs if rows[i].pop("_conflict", False)]
     _order(stored, rows, pairs, used, plan)
     return plan
 
 
+def _folded(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").split()).casefold()
+
+
 def _pair_similar(stored, rows, pairs, used, pair) -> None:
-    """Pass 3: an unmatched turn and an unmatched statement near its expected place
+    """Pass 4: an unmatched turn and an unmatched statement near its expected place
     whose words mostly agree; best pairs first."""
     left = [s for s in stored if s["id"] not in used]
     if not left:
         return
     by_seq = {s["seq"]: s for s in left}
     file_seq_of = {statement["id"]: index for index, statement in pairs.items()}
-    anchors = sorted((s["seq"], file_seq_of[s["id"]]) for s in stored if s["id"] in file_seq_of)
+    anchors = sorted((file_seq_of[s["id"]], s["seq"]) for s in stored if s["id"] in file_seq_of)
+    at = [index for index, _ in anchors]
     candidates = []
     for index, row in enumerate(rows):
         if index in pairs:
             continue
-        expected = _expected_seq(index, anchors)
-        for seq in range(expected - WINDOW, expected + WINDOW + 1):
+        expected = _expected_seq(index, anchors, at)
+        matcher = SequenceMatcher(None, b=row["text"].split(), autojunk=False)  # b is indexed once
+        # Nearest places first: a turn edited in place is settled at once, so a file
+        # whose every turn was retouched costs one comparison per turn, not 2×WINDOW.
+        for seq in sorted(range(expected - WINDOW, expected + WINDOW + 1), key=lambda n: abs(n - expected)):
             statement = by_seq.get(seq)
-            if statement is None:
+            if statement is None or statement["id"] in used:
                 continue
             same_label = normalize_name(statement["label"]) == normalize_name(row["label"])
-            words = statement["file_text"].split(), row["text"].split()
-            matcher = SequenceMatcher(None, *words, autojunk=False)
             needed = SIMILAR_SAME_LABEL if same_label else SIMILAR_OTHER_LABEL
+            matcher.set_seq1(statement["file_text"].split())
             if (
                 matcher.real_quick_ratio() >= needed
                 and matcher.quick_ratio() >= needed
                 and (score := matcher.ratio()) >= needed
             ):
-                candidates.append((-score, abs(seq - expected), index, statement["seq"]))
+                if seq == expected and score >= SETTLED:
+                    pair(index, statement)
+                    break
+                candidates.append((-score, abs(seq - expected), index, seq))
     for _score, _distance, index, seq in sorted(candidates):
         statement = by_seq[seq]
         if index not in pairs and statement["id"] not in used:
             pair(index, statement)
 
 
-def _expected_seq(index: int, anchors: list[tuple[int, int]]) -> int:
+def _expected_seq(index: int, anchors: list[tuple[int, int]], at: list[int]) -> int:
     """Where the turn at file index `index` would have been: after the nearest matched
-    statement above it (anchors: (stored seq, file index)), else at the same place."""
-    before = [(seq, at) for seq, at in anchors if at < index]
-    if not before:
+    statement above it (anchors: (file index, stored seq) by file index; `at` their
+    file indexes), else at the same place."""
+    nearest = bisect.bisect_left(at, index) - 1
+    if nearest < 0:
         return index + 1
-    seq, at = max(before, key=lambda anchor: anchor[1])
-    return seq + (index - at)
+    above, seq = anchors[nearest]
+    return seq + (index - above)
 
 
 def _carry_over(statement: dict, row: dict) -> None:
@@ -136,13 +153,15 @@ def _carry_over(statement: dict, row: dict) -> None:
         row["speaker_id"], row["speaker_curated"] = statement["speaker_id"], True
 
 
-def _successor(statement: dict, rows: list[dict], pairs: dict) -> str:
-    """The statement a removed one was joined into, if the file merged two turns."""
-    text = " ".join(statement["file_text"].split())
+def _successor(statement: dict, rows: list[dict], row_at: dict[int, int]) -> str:
+    """The statement a removed one was joined into, if the file merged two turns:
+    a nearby surviving statement whose new text holds all of its text."""
+    text = _folded(statement["file_text"])
     if len(text) < 20:
         return ""  # "Спасибо." is in many turns
-    for index in pairs:
-        if text in " ".join(rows[index]["text"].split()) and rows[index]["sid"]:
+    for seq in range(statement["seq"] - WINDOW, statement["seq"] + WINDOW + 1):
+        index = row_at.get(seq)
+        if index is not None and text in _folded(rows[index]["text"]):
             return rows[index]["sid"]
     return ""
 
