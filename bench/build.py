@@ -33,11 +33,12 @@ REBUILT_INDEXES_SQL = (
     "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'transcripts_utterance'"
     " AND (indexdef LIKE '% USING gin %' OR indexname = 'utterance_date_order') ORDER BY indexname"
 )
-# Off during the load (its statements would each update the word list): the word
-# list's triggers on the utterances (migration 0011); VocabularyWord.rebuild() follows.
+# Off during the load: the word list's triggers on the utterances (its statements would
+# each update the word list; migration 0011; VocabularyWord.rebuild() follows), and the
+# history's (migration 0013): a synthetic archive has no history to keep.
 VOCABULARY_TRIGGERS_SQL = (
     "SELECT tgname FROM pg_trigger WHERE tgrelid = 'transcripts_utterance'::regclass"
-    " AND tgname LIKE 'kz\\_vocabulary\\_%' ORDER BY tgname"
+    " AND (tgname LIKE 'kz\\_vocabulary\\_%' OR tgname LIKE 'pgtrigger\\_%') ORDER BY tgname"
 )
 FIRST_DAY, LAST_DAY = dt.date(2001, 1, 1), dt.date(2025, 12, 31)
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -60,7 +61,7 @@ SHARES = {
 }
 
 UTTERANCE_COPY = (
-    "COPY transcripts_utterance (meeting_id, seq, speaker_id, label, remark, text,"
+    "COPY transcripts_utterance (meeting_id, seq, sid, speaker_id, label, remark, text,"
     " text_curated, speaker_curated, source_hash) FROM STDIN"
 )
 MEETING_COLUMNS = (
@@ -218,6 +219,18 @@ def _worker_connection() -> psycopg.Connection:
     return conn
 
 
+def bench_sid(meeting_id: int, seq: int) -> str:
+    """A statement identifier from its place: unique without asking the database (random
+    ones would collide about once in two million-row builds)."""
+    from transcripts.models import SID_ALPHABET, SID_LENGTH  # Django is set up by now
+
+    n, digits = meeting_id * 131_072 + seq, []
+    for _ in range(SID_LENGTH):
+        n, digit = divmod(n, len(SID_ALPHABET))
+        digits.append(SID_ALPHABET[digit])
+    return "".join(digits)
+
+
 def _load_task(meetings: list[tuple], seed: int) -> tuple[int, Counter]:
     return retrying(_copy_utterances, meetings, seed)
 
@@ -242,7 +255,8 @@ def _copy_utterances(meetings: list[tuple], seed: int) -> tuple[int, Counter]:
                     tail_df.update(set(words))
                 # source_hash as transcripts.importing.reconcile.text_hash computes it (md5 of the text)
                 source_hash = hashlib.md5(text.encode()).hexdigest()
-                copy.write_row((meeting_id, seq, speaker_id, label, "", text, False, False, source_hash))
+                row = (meeting_id, seq, bench_sid(meeting_id, seq), speaker_id, label, "", text, False, False)
+                copy.write_row((*row, source_hash))
                 rows += 1
     conn.commit()
     return rows, tail_df
