@@ -1,8 +1,9 @@
 """The editors' tool: curate meetings, speakers and labels in Django's admin.
 
 The rules (what may change, how it is remembered so that no later ingest undoes it,
-merges and label reassignment) are in curation.py; this module is the admin's face.
-Every change lands in Django's admin log, which the admin shows as each object's history.
+merges and label reassignment, restores, conflicts) are in curation.py; this module is
+the admin's face. Every change lands in Django's admin log (each object's *History*) and
+in the pghistory revisions (each object's *Revisions* page, history.py).
 """
 
 from django import forms
@@ -13,13 +14,14 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop, ngettext
 
-from . import curation
+from . import curation, review  # noqa: F401 (review registers the conflict queue and the merges)
 from .curation import CURATABLE
 from .dates import date_problem
-from .models import Meeting, Speaker, SpeakerAlias, Utterance, normalize_name
+from .history import RevisionsAdmin, event_model, revisions
+from .models import IngestConflict, Meeting, Speaker, SpeakerAlias, Utterance, normalize_name
 
 # The admin log stores changed fields' labels untranslated and capitalised, and
 # translates them when it shows a history: these are those labels, for makemessages.
@@ -67,7 +69,7 @@ class UtteranceInline(admin.StackedInline):
     ordering = ("seq",)
     extra = 0
     can_delete = False
-    show_change_link = False
+    show_change_link = True  # the statement's own page, with its revisions
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -86,7 +88,7 @@ class YearFilter(admin.SimpleListFilter):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(RevisionsAdmin):
     list_display = ("title", "date", "kind", "location", "utterance_count", "is_published")
     list_filter = ("kind", YearFilter, "is_published", "title_derived")
     search_fields = ("title", "lead")
@@ -122,6 +124,22 @@ class MeetingAdmin(admin.ModelAdmin):
         for inline_form in formset.forms:
             curation.mark_statement_edits(inline_form.instance, inline_form.changed_data)
         super().save_formset(request, form, formset, change)
+        for inline_form in formset.forms:
+            if "text" in inline_form.changed_data:
+                curation.resolve_edited(request.user, inline_form.instance)
+
+    def revisions_context(self, meeting):
+        """The meeting's statements that changed after ingest added them, with links."""
+        changed = (
+            event_model(Utterance)
+            .objects.filter(meeting_id=meeting.pk)
+            .values("pgh_obj_id")
+            .annotate(n=Count("pgh_id"))
+            .filter(n__gt=1)
+        )
+        counts = {row["pgh_obj_id"]: row["n"] - 1 for row in changed}
+        statements = meeting.utterances.filter(id__in=counts).order_by("seq")
+        return {"statements": [(s, counts[s.id]) for s in statements]}
 
     def _set_published(self, request, queryset, published: bool):
         count = curation.set_published(request.user, queryset, published)
@@ -175,7 +193,7 @@ class MergeForm(forms.Form):
 
 
 @admin.register(Speaker)
-class SpeakerAdmin(admin.ModelAdmin):
+class SpeakerAdmin(RevisionsAdmin):
     list_display = ("name", "short_label", "role", "country", "kind", "needs_review", "utterance_count")
     list_filter = ("needs_review", "kind", "country")
     search_fields = ("name", "short_label", "aliases__name")
@@ -194,6 +212,16 @@ class SpeakerAdmin(admin.ModelAdmin):
     def get_urls(self):
         urls = [path("reassign-label/", self.admin_site.admin_view(self.reassign_label), name="reassign-label")]
         return urls + super().get_urls()
+
+    def change_context(self, speaker):
+        return {"merges_url": reverse("admin:transcripts_speakermerge_changelist") + f"?target__id__exact={speaker.pk}"}
+
+    def object_revisions(self, speaker):
+        """The speaker's own revisions and those of every alias it ever had."""
+        aliases = event_model(SpeakerAlias).objects.filter(speaker_id=speaker.pk).values("pgh_obj_id")
+        alias_revisions = revisions(SpeakerAlias, aliases, what=gettext("alias «{}»"))
+        both = super().object_revisions(speaker) + alias_revisions
+        return sorted(both, key=lambda revision: revision.event.pgh_created_at, reverse=True)
 
     @admin.action(description=_("Merge the selected speakers into one…"), permissions=["change"])
     def merge_into(self, request, queryset):
@@ -256,30 +284,31 @@ class ReassignLabelForm(forms.Form):
 
 
 @admin.register(Utterance)
-class UtteranceAdmin(admin.ModelAdmin):
+class UtteranceAdmin(RevisionsAdmin):
     list_display = ("__str__", "meeting", "speaker", "label", "text_curated", "speaker_curated")
     list_filter = ("text_curated", "speaker_curated", "speaker__kind")
     search_fields = ("text", "label")
     autocomplete_fields = ("speaker",)
-    readonly_fields = ("meeting", "seq", "label", "remark", "section", "source_line", "text_curated", "speaker_curated")
+    readonly_fields = (
+        *("sid", "meeting", "seq", "label", "remark", "section", "source_line"),
+        *("text_curated", "speaker_curated", "source_text", "corrected_at"),
+    )
     formfield_overrides = TEXT_FIELDS
 
     def has_add_permission(self, request):
         return False
 
     fields = (
-        "meeting",
-        "seq",
-        "speaker",
-        "label",
-        "remark",
-        "section",
-        "text",
-        "source_line",
-        "text_curated",
-        "speaker_curated",
+        *("sid", "meeting", "seq", "speaker", "label", "remark", "section", "text", "source_line"),
+        *("text_curated", "speaker_curated", "source_text", "corrected_at"),
     )
+
+    def change_context(self, statement):
+        """The open conflicts are shown above the form: saving an edit resolves them."""
+        return {"open_conflicts": statement.conflicts.filter(resolution=IngestConflict.Resolution.OPEN)}
 
     def save_model(self, request, obj, form, change):
         curation.mark_statement_edits(obj, form.changed_data)
         super().save_model(request, obj, form, change)
+        if "text" in form.changed_data:
+            curation.resolve_edited(request.user, obj)
