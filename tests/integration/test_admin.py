@@ -113,7 +113,7 @@ def test_reingest_keeps_the_editors_work_and_reports_the_conflict(admin_client, 
     edited = meeting.utterances.get(seq=2)
     assert edited.text == "Текст редактора." and edited.speaker == nazarbayev  # kept
     (conflict,) = report.results[0].conflicts
-    assert conflict.seq == 2 and "Уважаемый господин Президент Токаев!" in conflict.describe()
+    assert conflict.sid == edited.sid and "Уважаемый господин Президент Токаев!" in conflict.describe()
     assert "Заголовок редактора" in conflict.describe()
     # Reported once: the same file again brings no new conflict.
     source.write_text(text + "\n", encoding="utf-8")
