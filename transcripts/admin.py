@@ -214,6 +214,8 @@ class SpeakerAdmin(RevisionsAdmin):
         return urls + super().get_urls()
 
     def change_context(self, speaker):
+        if not speaker.merges.exists():
+            return {}
         return {"merges_url": reverse("admin:transcripts_speakermerge_changelist") + f"?target__id__exact={speaker.pk}"}
 
     def object_revisions(self, speaker):

@@ -244,6 +244,8 @@ def resolve_conflict(user, conflict: IngestConflict, resolution: str) -> None:
     editor's version, or take the file's text (a statement the file no longer has is
     then deleted, and its address answers 410), or mark it edited (after an edit)."""
     Resolution = IngestConflict.Resolution
+    if resolution not in (Resolution.KEPT, Resolution.TAKEN, Resolution.EDITED):
+        raise ValueError(f"not a resolution: {resolution!r}")
     conflict = IngestConflict.objects.select_for_update().get(pk=conflict.pk)
     if conflict.resolution:
         raise CurationError(_("This conflict is already resolved."))

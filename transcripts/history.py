@@ -41,7 +41,7 @@ OPERATIONS = {
     "conflict kept": gettext_lazy("conflict: editor's version kept"),
     "conflict taken": gettext_lazy("conflict: file's text taken"),
 }
-CONTEXT_WORDS = 20  # unchanged words kept either side of a change in a long text
+CONTEXT_WORDS = 20  # words kept at each end of a long run in a diff
 
 
 @dataclass
@@ -174,7 +174,7 @@ def word_diff(before: str, after: str) -> str:
         if op == "equal":
             parts.append(escape(_shortened(b[j1:j2], first=n == 0, last=n == len(opcodes) - 1)))
             continue
-        removed, added = "".join(a[i1:i2]), "".join(b[j1:j2])
+        removed, added = _shortened(a[i1:i2]), _shortened(b[j1:j2])
         if op == "replace":
             parts.append(format_html("<del>{}</del> <ins>{}</ins>{}", removed.rstrip(), added.rstrip(), _space(added)))
         elif op == "delete":
@@ -188,7 +188,9 @@ def _space(text: str) -> str:
     return text[len(text.rstrip()) :]
 
 
-def _shortened(words: list[str], first: bool, last: bool) -> str:
+def _shortened(words: list[str], first: bool = False, last: bool = False) -> str:
+    """A long run of words as its ends (a whole speech replaced is not read word by
+    word); an unchanged run at the start or end of the text keeps only its inner end."""
     keep = CONTEXT_WORDS
     if len(words) <= 2 * keep + 1:
         return "".join(words)

@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -72,12 +73,16 @@ class OpenFilter(admin.SimpleListFilter):
 @admin.register(IngestConflict)
 class IngestConflictAdmin(ReadOnlyQueue):
     rights_on = "utterance"
-    list_display = ("meeting", "sid", "label", "created_at", "state", "resolved_by", "resolved_at")
+    list_display = ("sid", "label", "meeting_title", "created_at", "state", "resolved_by")
     list_filter = (OpenFilter, "resolution")
     list_select_related = ("meeting", "resolved_by")
     search_fields = ("sid", "label", "meeting__title")
     ordering = ("resolution", "-created_at")  # open ("") first
     actions = ["keep", "take"]
+
+    @admin.display(description=gettext_lazy("meeting"), ordering="meeting__date")
+    def meeting_title(self, conflict):
+        return Truncator(conflict.meeting.title).chars(60)
 
     @admin.display(description=gettext_lazy("state"), ordering="resolution")
     def state(self, conflict):

@@ -184,7 +184,9 @@ def test_merge_undo_brings_back_the_speaker_its_address_and_statements(admin_cli
     edit_statement(admin_client, moved_away, speaker=tokayev)
 
     merges = reverse("admin:transcripts_speakermerge_changelist")
+    assert merges in admin_client.get(change_url(target)).content.decode()  # linked from the target
     assert "Нурсултан Абишевич Назарбаев" in admin_client.get(merges, {"target__id__exact": target.pk}).content.decode()
+    assert admin_client.get(change_url(merge)).status_code == 200  # read-only
     response = admin_client.post(merges, {"action": "undo", "_selected_action": [merge.pk]}, follow=True)
     done = sent(response)[-1]
     assert done.level == messages.SUCCESS and "1" in done.message  # one statement skipped
