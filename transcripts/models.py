@@ -404,13 +404,17 @@ class SpeakerMerge(models.Model):
     """One speaker merged into another, with what moved: enough to undo it
     (curation.undo_merge recreates the speaker with its id and slug)."""
 
-    target = models.ForeignKey(Speaker, on_delete=models.CASCADE, related_name="merges")
-    merged = models.JSONField(help_text="The merged speaker's fields as they were.")
+    target = models.ForeignKey(Speaker, on_delete=models.CASCADE, related_name="merges", verbose_name=_("merged into"))
+    merged = models.JSONField(
+        _("merged speaker"), help_text="The merged speaker's fields as they were, and its old slugs (old_slugs)."
+    )
     statement_ids = ArrayField(models.IntegerField(), default=list)
     alias_ids = ArrayField(models.IntegerField(), default=list)
-    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    merged_at = models.DateTimeField(auto_now_add=True)
-    undone_at = models.DateTimeField(null=True, blank=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("merged by")
+    )
+    merged_at = models.DateTimeField(_("merged"), auto_now_add=True)
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("speaker merge")
@@ -432,18 +436,23 @@ class IngestConflict(models.Model):
         EDITED = "edited", _("edited")
 
     statement = models.ForeignKey(Utterance, on_delete=models.SET_NULL, null=True, blank=True, related_name="conflicts")
-    sid = models.CharField(max_length=SID_LENGTH)
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="conflicts")
-    label = models.CharField(max_length=255, blank=True)
+    sid = models.CharField(_("identifier"), max_length=SID_LENGTH)
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="conflicts", verbose_name=_("meeting"))
+    label = models.CharField(_("label as written"), max_length=255, blank=True)
     editor_text = models.TextField(_("editor's text"))
     file_text = models.TextField(_("file's new text"), blank=True, help_text=_("Empty: the file no longer has it."))
-    source_file = models.CharField(max_length=255)
-    created_at = models.DateTimeField(auto_now_add=True)
-    resolution = models.CharField(max_length=10, choices=Resolution.choices, blank=True, default="")
+    source_file = models.CharField(_("file"), max_length=255)
+    created_at = models.DateTimeField(_("found"), auto_now_add=True)
+    resolution = models.CharField(_("resolution"), max_length=10, choices=Resolution.choices, blank=True, default="")
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("ingest conflict")
