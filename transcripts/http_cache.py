@@ -6,7 +6,8 @@ code release. A client or proxy that revalidates gets a 304 from one indexed rea
 when the server holds the page (below), and otherwise after the page has rendered as
 a 200: a missing page is a 404 and a bad search a 400 whatever the validators say.
 After an ingest or an admin edit the stamp differs and the next request gets the new
-page. Cache-Control is `public, no-cache` (store,
+page. Citations carry an access date, so the tags also change at Moscow midnight
+(validators): no cache can serve yesterday's date. Cache-Control is `public, no-cache` (store,
 but revalidate every time) unless ARCHIVE_CACHE_MAX_AGE allows serving a stored copy
 for that many seconds without asking.
 
@@ -17,6 +18,7 @@ stored page unreachable at once, and the cache's own culling removes them.
 """
 
 import contextlib
+import datetime as dt
 import hashlib
 from functools import cache
 from pathlib import Path
@@ -26,6 +28,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpResponsePermanentRedirect
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
@@ -87,9 +90,7 @@ class ArchiveCacheMiddleware:
         changed_at = stamp.current()
         if changed_at is None:  # the row migration 0010 adds is gone (a flushed test database): no validators
             return self.get_response(request)
-        tag = f"{changed_at.isoformat()}|{release()}"
-        etag = f'"{hashlib.sha256(tag.encode()).hexdigest()[:20]}"'
-        last_modified = int(changed_at.timestamp())  # whole seconds: clients should prefer the ETag
+        etag, last_modified = validators(changed_at)
         key = page_key(request, etag)
         # A stored page is one that rendered as a 200 under this tag: it exists, so a
         # revalidation can be answered from the headers alone, without rendering.
@@ -120,6 +121,17 @@ class ArchiveCacheMiddleware:
         else:
             patch_cache_control(response, public=True, no_cache=True)
         return response
+
+
+def validators(changed_at: dt.datetime) -> tuple[str, int]:
+    """The ETag and Last-Modified (whole seconds: clients should prefer the ETag) of every
+    public page: the archive's stamp, the code release, and today's Moscow date, which
+    citations give as the access date (statements.cited). A page is at least as new as
+    today's midnight, so an If-Modified-Since from yesterday gets today's page."""
+    today = timezone.localdate()
+    tag = f"{changed_at.isoformat()}|{release()}|{today.isoformat()}"
+    midnight = timezone.make_aware(dt.datetime.combine(today, dt.time()))
+    return f'"{hashlib.sha256(tag.encode()).hexdigest()[:20]}"', int(max(changed_at, midnight).timestamp())
 
 
 def page_key(request, etag: str) -> str:

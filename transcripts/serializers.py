@@ -29,14 +29,17 @@ def meeting(meeting: Meeting, url: AbsoluteUrl) -> dict:
     }
 
 
-def statement(utterance: Utterance, url: AbsoluteUrl, *, q: str = "", text: bool = True, address: str = "") -> dict:
+def statement(utterance: Utterance, url: AbsoluteUrl, *, q: str = "", text: bool = True, context: str = "") -> dict:
     """A statement; with text=False (search hits) without its section and full text.
-    Reads utterance.speaker (and .section with text): select_related them. `address`,
-    its relative URL, saves reading the meeting when the caller knows it."""
+    `url` is its own page, `context_url` its place in the meeting (with ?q=). Reads
+    utterance.speaker (and .section with text): select_related them. `context`, the
+    relative address in the meeting, saves reading the meeting when the caller knows it."""
     data = {
+        "id": utterance.sid,
         "seq": utterance.seq,
         "anchor": utterance.anchor,
-        "url": url(address or utterance.get_absolute_url(q)),
+        "url": url(utterance.get_absolute_url()),
+        "context_url": url(context or utterance.context_url(q)),
         "speaker": speaker(utterance.speaker),
         "label": utterance.label,
     }

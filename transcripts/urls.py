@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
-from . import views
+from . import statements, views
+from .models import SID_ALPHABET, SID_LENGTH
 from .search.views import search_page
 
 
@@ -31,6 +32,21 @@ class Year:
 
 register_converter(Year, "yyyy")
 
+
+class Sid:
+    """A statement's identifier (models.new_sid): anything else is no address."""
+
+    regex = f"[{SID_ALPHABET}]{{{SID_LENGTH}}}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(Sid, "sid")
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", search_page, name="search"),
@@ -41,6 +57,8 @@ urlpatterns = [
     path("meeting/<slug:slug>/", views.meeting_detail, name="meeting"),
     path("meeting/<slug:slug>.txt", views.meeting_text, name="meeting-text"),
     path("meeting/<slug:slug>.json", views.meeting_json, name="meeting-json"),
+    path("statement/<sid:sid>/", statements.statement_detail, name="statement"),
+    path("statement/<sid:sid>/cite/", statements.statement_cite, name="statement-cite"),
     path("speakers/", views.speaker_list, name="speakers"),
     path("speakers/<slug:slug>/", views.speaker_detail, name="speaker"),
 ]

@@ -2,22 +2,24 @@
 queries live in browse.py and the models' QuerySets, search in search/."""
 
 import datetime as dt
+import functools
 import json
 import re
 import sys
 
 from django.core.paginator import Paginator
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponsePermanentRedirect, StreamingHttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from . import browse, serializers
 from .http_cache import query_params
-from .models import STATEMENTS_PER_PAGE, Meeting, Speaker, Utterance, statement_url
+from .models import STATEMENTS_PER_PAGE, Meeting, OldSlug, Speaker, Utterance, statement_url
 from .search.highlight import highlight_meeting, meeting_matches
+from .statements import house_citation
 
 YEARS_WITH_PAGES = (1, 9998)  # a calendar page for 9999 would need days of year 10000
 
@@ -110,9 +112,35 @@ def _page_number(value: str | None, num_pages: int) -> int:
     return int(value)
 
 
+def by_slug(objects):
+    """A view of one object by its slug, called with the object. A slug it used to have
+    (OldSlug: renamed, or a speaker merged into it) is a 301 to the same view at its
+    present address, in the same language and with the same query."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(request, slug):
+            found = objects().filter(slug=slug).first()
+            if found is not None:
+                return view(request, found)
+            moved = OldSlug.find(objects().model, slug)
+            if moved is None or not objects().filter(pk=moved.pk).exists():
+                raise Http404("No such page")
+            address = reverse(request.resolver_match.view_name, kwargs={"slug": moved.slug})
+            query = request.GET.urlencode()
+            return HttpResponsePermanentRedirect(address + (f"?{query}" if query else ""))
+
+        return wrapped
+
+    return decorate
+
+
+published_meetings = Meeting.objects.published
+
+
 @query_params("q", "page")
-def meeting_detail(request, slug):
-    meeting = get_object_or_404(Meeting.objects.published(), slug=slug)
+@by_slug(published_meetings)
+def meeting_detail(request, meeting):
     num_pages = browse.meeting_page_count(meeting)
     page = _page_number(request.GET.get("page"), num_pages)
     first_seq = (page - 1) * STATEMENTS_PER_PAGE + 1
@@ -127,11 +155,13 @@ def meeting_detail(request, slug):
     found = meeting_matches(meeting, q) if q.strip() else None  # None: no query, or unusable
     tsquery, matches = found or ("", [])
     if matches:
-        highlight_meeting(meeting, utterances, tsquery, matches)
-        following = dict(zip(matches, [*matches[1:], None], strict=True))
+        highlight_meeting(meeting, utterances, tsquery, [m.seq for m in matches])
+        following = {m.seq: after for m, after in zip(matches, [*matches[1:], None], strict=True)}
         for u in utterances:
-            if getattr(u, "highlighted", None) and following[u.seq]:
-                u.next_match_url = statement_url(base_url, following[u.seq], q)
+            if getattr(u, "highlighted", None) and (after := following[u.seq]):
+                u.next_match_url = statement_url(base_url, after.seq, after.sid, q)
+    for u in utterances:
+        u.citations = [house_citation(request, u)]
     same_day, previous, next_meeting = browse.around(meeting)
     context = {
         "meeting": meeting,
@@ -139,7 +169,7 @@ def meeting_detail(request, slug):
         "omitted_after": set(meeting.omitted_after),
         "q": q if found else "",
         "match_count": len(matches),
-        "first_match_url": statement_url(base_url, matches[0], q) if matches else "",
+        "first_match_url": statement_url(base_url, *matches[0], q) if matches else "",
         "previous": previous,
         "next": next_meeting,
         "same_day": same_day,
@@ -182,9 +212,9 @@ def _download(pieces, meeting, content_type: str, extension: str) -> StreamingHt
 
 
 @query_params()
-def meeting_text(request, slug):
+@by_slug(published_meetings)
+def meeting_text(request, meeting):
     """The transcript as plain text, as it would be quoted."""
-    meeting = get_object_or_404(Meeting.objects.published(), slug=slug)
     start = timezone.localtime(meeting.start).strftime("%Y-%m-%d %H:%M") if meeting.start else str(meeting.date)
 
     def lines():
@@ -198,8 +228,8 @@ def meeting_text(request, slug):
 
 
 @query_params()
-def meeting_json(request, slug):
-    meeting = get_object_or_404(Meeting.objects.published(), slug=slug)
+@by_slug(published_meetings)
+def meeting_json(request, meeting):
     url = request.build_absolute_uri
     head = {
         **serializers.meeting(meeting, url),
@@ -213,7 +243,7 @@ def meeting_json(request, slug):
         yield json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "utterances": ['
         base = meeting.get_absolute_url()
         for n, u in enumerate(_statements(meeting, "speaker", "section")):
-            statement = serializers.statement(u, url, address=statement_url(base, u.seq))
+            statement = serializers.statement(u, url, context=statement_url(base, u.seq, u.sid))
             yield ("," if n else "") + "\n  " + json.dumps(statement, ensure_ascii=False)
         yield "\n ]\n}"
 
@@ -233,8 +263,8 @@ MEETINGS_SHOWN = 50  # the latest; a long-serving speaker has thousands
 
 
 @query_params("page")
-def speaker_detail(request, slug):
-    speaker = get_object_or_404(Speaker, slug=slug)
+@by_slug(Speaker.objects.all)
+def speaker_detail(request, speaker):
     utterances = Utterance.objects.published().filter(speaker=speaker).select_related("meeting")
     utterances = utterances.order_by("-meeting_date", "-meeting_id", "seq")
     page = Paginator(utterances, 20).get_page(request.GET.get("page"))

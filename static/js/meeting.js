@@ -13,3 +13,25 @@
   var query = params.toString();
   window.location.replace(window.location.pathname + (query ? "?" + query : "") + window.location.hash);
 })();
+
+// Each statement's "Cite" holds the archive's style; every style for 200 statements
+// would weigh three times as much (docs/pages.md), so the others come from the fragment
+// named by data-fragment when it first opens. Without script, or if that fails, the
+// link leads to the statement page's list (#cite).
+document.addEventListener("toggle", function (event) {
+  var details = event.target;
+  if (!details.open || !details.matches || !details.matches("details.cite")) return;
+  var link = details.querySelector("a[data-fragment]");
+  if (!link || link.hasAttribute("data-loading")) return;
+  link.setAttribute("data-loading", "");
+  fetch(link.getAttribute("data-fragment"), { credentials: "same-origin" })
+    .then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.text();
+    })
+    .then(function (html) {
+      var styles = new DOMParser().parseFromString(html, "text/html").body.children;
+      link.parentNode.replaceWith.apply(link.parentNode, Array.prototype.slice.call(styles));
+    })
+    .catch(function () { link.removeAttribute("data-loading"); });
+}, true);

@@ -7,6 +7,7 @@ escaped text never contains, and only those become <mark> after escaping.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -63,15 +64,20 @@ def mark_terms(marked: str) -> SafeString:
     return mark_safe(escape(marked).replace(START, "<mark>").replace(STOP, "</mark>"))
 
 
-def meeting_matches(meeting, text: str) -> tuple[str, list[int]] | None:
-    """The query's tsquery, and the numbers (seq) of every statement of the meeting that
-    matches it, on whichever part of a long transcript; None if the query is unusable."""
+class Match(NamedTuple):
+    seq: int  # which part of the meeting page holds it
+    sid: str  # its anchor there
+
+
+def meeting_matches(meeting, text: str) -> tuple[str, list[Match]] | None:
+    """The query's tsquery, and every statement of the meeting that matches it, in
+    order, on whichever part of a long transcript; None if the query is unusable."""
     try:
         tsquery = build_tsquery(parse_query(text))
     except QueryError:
         return None
-    seqs = Utterance.objects.filter(meeting=meeting).matching(tsquery).order_by("seq").values_list("seq", flat=True)
-    return tsquery, list(seqs)
+    rows = Utterance.objects.filter(meeting=meeting).matching(tsquery).order_by("seq").values_list("seq", "sid")
+    return tsquery, [Match(*row) for row in rows]
 
 
 def highlight_meeting(meeting, utterances, tsquery: str, matching_seqs: list[int]) -> None:

@@ -12,8 +12,9 @@ register = template.Library()
 
 
 @register.simple_tag
-def hit_url(utterance, q=""):
-    return utterance.get_absolute_url(q)
+def in_context(utterance, q=""):
+    """The statement in its meeting, on the right part, with ?q= marking the query."""
+    return utterance.context_url(q)
 
 
 @register.inclusion_tag("transcripts/partials/calendar.html")
