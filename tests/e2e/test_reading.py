@@ -51,7 +51,8 @@ def test_search_from_the_header_to_the_highlighted_statement(page, site, shot):
     assert target.is_visible()
     shot("statement")
     page.locator("a.next-match").first.click()
-    assert "#u" in page.url
+    assert re.search(r"#s-[a-z0-9]{8}$", page.url)
+    assert page.evaluate("document.querySelector(':target').classList.contains('match')")
 
 
 def test_switch_to_english_and_back(page, site, shot):
@@ -69,6 +70,7 @@ def test_every_page_fits_360_pixels(browser, site, seeds):
     from transcripts.models import Meeting
 
     meeting = Meeting.objects.get(source_file="000_c5b0e3a29709c268.txt")
+    statement = meeting.utterances.get(seq=3)
     pages = [
         "/",
         "/meetings/",
@@ -77,6 +79,8 @@ def test_every_page_fits_360_pixels(browser, site, seeds):
         "/meetings/2022/02/10/",
         meeting.get_absolute_url(),
         meeting.get_absolute_url() + "?q=Токаева",
+        statement.get_absolute_url(),
+        "/en" + statement.get_absolute_url(),
         "/speakers/",
         "/speakers/vladimir-putin/",
         "/search/?q=Казахстан",
@@ -107,10 +111,11 @@ def test_an_old_statement_link_reaches_its_part_of_a_long_transcript(page, live_
     url = live_server.url + Meeting.objects.get().get_absolute_url()
     page.goto(url + "#u1234")
     page.wait_for_url(re.compile(r"\?page=7#u1234$"))
-    statement = page.locator("#u1234")
+    statement = page.locator("section.utterance:has(> #u1234)")  # the old anchor is kept inside it
     assert "Реплика номер 1234." in statement.inner_text()
     assert statement.is_visible()
+    assert page.evaluate("document.querySelector(':target').id") == "u1234"
     shot("part-7")
     page.goto(url + "?q=энергетике#u450")  # the query is kept
     page.wait_for_url(re.compile(r"\?q=%D1%8D.*&page=3#u450$|\?q=энергетике&page=3#u450$"))
-    assert page.locator("#u450.match").count() == 1
+    assert page.locator("section.utterance.match:has(> #u450)").count() == 1

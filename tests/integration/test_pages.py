@@ -113,11 +113,15 @@ def test_meeting_page(client, archive):
     html = get(client, meeting.get_absolute_url())
     assert html.count('<a href="/speakers/vladimir-putin/">Владимир Владимирович Путин</a>') == 3
     assert '<span class="role">Президент Российской Федерации</span>' in html
-    assert "обращаясь к" in html and 'id="u5"' in html
-    assert f'href="{meeting.get_absolute_url()}#u5"' in html  # permalink to a statement
-    citation = re.findall(r'<p class="citation">(.*?)</p>', html, re.S)[1]  # u2, Putin's first turn
-    assert citation.startswith("Владимир Владимирович Путин — «Заявления для прессы")
-    assert citation.endswith(f"10 февраля 2022 г. — http://testserver{meeting.get_absolute_url()}#u2")
+    fifth = Utterance.objects.get(meeting=meeting, seq=5)
+    assert "обращаясь к" in html and f'<section class="utterance" id="s-{fifth.sid}">' in html
+    assert '<span id="u5" class="old-anchor"></span>' in html  # older #u5 links still land on it
+    assert f'<a class="permalink" href="/statement/{fifth.sid}/"' in html
+    second = Utterance.objects.get(meeting=meeting, seq=2)  # Putin's first turn
+    citation = re.search(rf'<pre id="cite-{second.sid}-house">(.*?)</pre>', html, re.S).group(1)
+    assert citation.startswith("Путин В. В. (Президент Российской Федерации). Заявление в ходе «Заявления для прессы")
+    assert f"URL: http://testserver/statement/{second.sid}/ (дата обращения: " in citation
+    assert f'data-fragment="/statement/{second.sid}/cite/"' in html  # the other styles, on demand
     assert 'href="http://kremlin.ru/events/president/news/copy/67749"' in html
     assert f'href="{reverse("meeting-text", args=[meeting.slug])}"' in html
     assert f'href="{talks.get_absolute_url()}"' in html  # also on this day, and the previous meeting
@@ -154,9 +158,11 @@ def test_speaker_page(client, archive):
     html = get(client, reverse("speaker", args=["kassym-jomart-tokayev"]))
     assert "Президент Республики Казахстан" in html and "Казахстан" in html
     assert '<input type="hidden" name="speaker" value="kassym-jomart-tokayev">' in html
-    dates = [m.group(1) for m in re.finditer(r'<li><p class="meta"><a href="[^"]+">[^<]+</a> · ([^<]+)</p>', html)]
+    dates = [m.group(1) for m in re.finditer(r'<li><p class="meta"><a href="[^"]+">[^<]+</a> · ([^<\n]+)', html)]
     assert dates[0] == "16 мая 2022 г." and dates[-1] == "10 февраля 2022 г."
     assert "<svg" in html
+    newest = Utterance.objects.filter(speaker__slug="kassym-jomart-tokayev").order_by("-meeting_date", "seq").first()
+    assert f'<a href="{newest.context_url()}">' in html and f'href="/statement/{newest.sid}/"' in html
     assert get(client, reverse("speaker", args=["kassym-jomart-tokayev"]) + "?page=abc")
     get(client, reverse("speaker", args=["nobody"]), status=404)
 

@@ -217,7 +217,9 @@ def test_search_page_shows_hits_linking_to_the_anchor(archive, client):
     html = client.get(reverse("search"), {"q": "Назарбаева"}).content.decode()
     assert "<mark>" in html
     nazarbayev_meeting = Meeting.objects.get(source_file="002_dc2adfdd6de3dfa8.txt")
-    assert f'href="{nazarbayev_meeting.get_absolute_url()}?q=%D0%9D' in html  # ?q=Назарбаева#uN
+    assert f'href="{nazarbayev_meeting.get_absolute_url()}?q=%D0%9D' in html  # ?q=Назарбаева#s-<sid>
+    hit = re.search(r'href="/meeting/[^"?]+/\?q=[^"#]+#s-([a-z0-9]{8})"', html).group(1)
+    assert f'<a class="permalink" href="/statement/{hit}/"' in html  # and its own page
     assert "<svg" in html and "Нурсултан Абишевич Назарбаев" in html
     # SVG coordinates must not pick up the Russian decimal comma.
     assert re.search(r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[\d.]+"', html)
@@ -270,7 +272,10 @@ def test_json_output(archive, client):
     data = client.get(reverse("search"), {"q": "Назарбаева", "format": "json"}).json()
     assert data["total"] == found("Назарбаева").total.value and not data["total_is_estimate"]
     hit = data["hits"][0]
-    assert hit["url"].startswith("http://testserver/meeting/") and f"#{hit['anchor']}" in hit["url"]
+    assert hit["url"] == f"http://testserver/statement/{hit['id']}/" and hit["anchor"] == f"s-{hit['id']}"
+    context = hit["context_url"]
+    assert context.startswith("http://testserver/meeting/") and context.endswith(f"#s-{hit['id']}")
+    assert "?q=%D0%9D" in context  # the query marked in the meeting
     assert hit["meeting"]["date"] and hit["snippet_html"]
     assert {"speakers", "years"} <= set(data["facets"])
     assert data["facets"]["years"][0]["count"] >= 1

@@ -23,7 +23,7 @@ def long_meeting(tmp_path):
 
 
 def statement_numbers(html: str) -> list[int]:
-    return [int(n) for n in re.findall(r'<section class="utterance[^"]*" id="u(\d+)"', html)]
+    return [int(n) for n in re.findall(r'<section class="utterance[^"]*" id="s-\w+">\s*<span id="u(\d+)"', html)]
 
 
 def test_a_20000_turn_meeting_page_is_one_part_of_it(client, long_meeting):
@@ -47,29 +47,36 @@ def test_every_part_has_a_stable_address_and_bad_page_numbers_are_404s(client, l
         assert response.status_code == 404, bad
 
 
-def test_a_statements_permalink_names_its_part(client, long_meeting):
+def sid_of(meeting, seq: int) -> str:
+    return Utterance.objects.get(meeting=meeting, seq=seq).sid
+
+
+def test_a_statement_in_context_names_its_part(client, long_meeting):
     statement = Utterance.objects.get(meeting=long_meeting, seq=12_345)
-    url = statement.get_absolute_url()
-    assert url == f"{long_meeting.get_absolute_url()}?page=62#u12345"
+    url = statement.context_url()
+    assert url == f"{long_meeting.get_absolute_url()}?page=62#s-{statement.sid}"
     page = client.get(url.split("#")[0]).content.decode()
-    assert 'id="u12345"' in page and "Реплика номер 12345." in page
-    # The copy-and-paste citation and the # link name the same part.
-    assert f"{long_meeting.get_absolute_url()}?page=62#u12345" in page
-    assert Utterance.objects.get(meeting=long_meeting, seq=200).get_absolute_url().endswith("/#u200")
+    assert f'id="s-{statement.sid}"' in page and 'id="u12345"' in page and "Реплика номер 12345." in page
+    # The statement's own page leads to the same part.
+    own = client.get(statement.get_absolute_url()).content.decode()
+    assert f'class="in-context" href="{long_meeting.get_absolute_url()}?page=62#s-{statement.sid}"' in own
+    last_of_part_1 = Utterance.objects.get(meeting=long_meeting, seq=200)
+    assert last_of_part_1.context_url() == f"{long_meeting.get_absolute_url()}#s-{last_of_part_1.sid}"
 
 
 def test_search_highlighting_counts_and_links_matches_on_every_part(client, long_meeting):
     # «номер 150» occurs in statements 150 and 1500–1509 ... as the phrase only in 150;
     # «номер 7777» in 7777 alone: the match bar on the first part leads to part 39.
     page = client.get(long_meeting.get_absolute_url(), {"q": '"номер 7777"'}).content.decode()
+    sid = sid_of(long_meeting, 7777)
     assert "7777" in page and 'id="u7777"' not in page
-    assert re.search(r'class="next-match" href="[^"]*\?q=[^"]*&amp;page=39#u7777"', page)
+    assert re.search(rf'class="next-match" href="[^"]*\?q=[^"]*&amp;page=39#s-{sid}"', page)
     part = client.get(long_meeting.get_absolute_url(), {"q": '"номер 7777"', "page": 39}).content.decode()
-    assert re.search(r'<section class="utterance match" id="u7777">', part)
+    assert f'<section class="utterance match" id="s-{sid}">' in part
     # A word on every statement: the last match of part 1 points at the first of part 2.
     first = client.get(long_meeting.get_absolute_url(), {"q": "энергетике"}).content.decode()
     assert "20000" in first.replace("\xa0", "").replace(" ", "")
-    assert re.search(r'href="[^"]*page=2#u201"', first)
+    assert re.search(rf'href="[^"]*page=2#s-{sid_of(long_meeting, 201)}"', first)
 
 
 def peak_while_streaming(response) -> tuple[int, int]:
