@@ -16,7 +16,7 @@ from .http_cache import query_params
 from .models import Meeting, RetiredStatement, Utterance, meeting_page_of
 
 HOUSE = "house"  # the style a meeting page shows inline; the others load on demand (meeting.js)
-MERGES_FOLLOWED = 10  # a statement merged into one that was merged again: follow the chain this far
+MERGES_FOLLOWED = 10  # merged into one that was merged again…: the chain is followed this far
 
 
 def citation_language() -> str:
@@ -102,22 +102,28 @@ def statement_cite(request, sid):
     return response
 
 
+def _live_successor(retired: RetiredStatement) -> str | None:
+    """The published statement a merged one became, following merges of merges."""
+    for _ in range(MERGES_FOLLOWED):
+        if retired.reason != RetiredStatement.Reason.MERGED or not retired.successor:
+            return None
+        if Utterance.objects.published().filter(sid=retired.successor).exists():
+            return retired.successor
+        retired = RetiredStatement.objects.filter(sid=retired.successor).first()
+        if retired is None:
+            return None
+    return None
+
+
 def _retired(request, sid: str):
     retired = RetiredStatement.objects.filter(sid=sid).first()
     if retired is None:
         raise Http404("No such statement")
-    successor, seen = retired, 0
-    while successor.reason == RetiredStatement.Reason.MERGED and successor.successor and seen < MERGES_FOLLOWED:
-        live = Utterance.objects.published().filter(sid=successor.successor).values_list("sid", flat=True).first()
-        if live:
-            return HttpResponsePermanentRedirect(reverse("statement", kwargs={"sid": live}))
-        successor = RetiredStatement.objects.filter(sid=successor.successor).first()
-        if successor is None:
-            break
-        seen += 1
+    if successor := _live_successor(retired):
+        return HttpResponsePermanentRedirect(reverse("statement", kwargs={"sid": successor}))
     meeting = Meeting.objects.published().filter(pk=retired.meeting_id).first() if retired.meeting_id else None
     meeting_url = ""
-    if meeting is not None:
+    if meeting is not None:  # the part of the meeting page where it stood
         page = meeting_page_of(retired.seq) if retired.seq else 1
         meeting_url = meeting.get_absolute_url() + (f"?page={page}" if page > 1 else "")
     context = {"retired": retired, "meeting": meeting, "meeting_url": meeting_url}

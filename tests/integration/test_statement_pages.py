@@ -168,8 +168,13 @@ def test_a_merged_statement_redirects_to_what_it_became(client, archive):
     response = client.get(page_of(gone), {})
     assert response.status_code == 301 and response["Location"] == page_of(successor)
     assert client.get(page_of(gone, "en"))["Location"] == page_of(successor, "en")
-    # Merged into one that is itself gone: a 410 that says it was merged.
+    # Merged into one that was merged in its turn: straight to the last.
+    third = statement(seq=6)
     Utterance.objects.filter(pk=successor.pk).delete()
+    RetiredStatement.objects.filter(sid=successor.sid).update(reason="merged", successor=third.sid)
+    assert client.get(page_of(gone))["Location"] == page_of(third)
+    # Into one that is gone: a 410 that says it was merged.
+    Utterance.objects.filter(pk=third.pk).delete()
     assert "оно объединено с другим высказыванием" in get(client, page_of(gone), status=410)
 
 
