@@ -318,7 +318,10 @@ class Migration(migrations.Migration):
                 ("text_curated", models.BooleanField(default=False, verbose_name="text edited by an editor")),
                 ("speaker_curated", models.BooleanField(default=False, verbose_name="speaker set by an editor")),
                 ("source_hash", models.CharField(blank=True, editable=False, max_length=40)),
-                ("source_text", models.TextField(blank=True, db_default="", editable=False, verbose_name="text in the source")),
+                (
+                    "source_text",
+                    models.TextField(blank=True, db_default="", editable=False, verbose_name="text in the source"),
+                ),
                 ("corrected_at", models.DateTimeField(blank=True, editable=False, null=True, verbose_name="corrected")),
             ],
             options={
