@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from . import browse, serializers
 from .http_cache import query_params
-from .models import STATEMENTS_PER_PAGE, Meeting, OldSlug, Speaker, Utterance, statement_url
+from .models import STATEMENTS_PER_PAGE, Meeting, OldSlug, RetiredStatement, Speaker, Utterance, statement_url
 from .search.highlight import highlight_meeting, meeting_matches
 from .statements import house_citation
 
@@ -125,6 +125,8 @@ def by_slug(objects):
                 return view(request, found)
             moved = OldSlug.find(objects().model, slug)
             if moved is None or not objects().filter(pk=moved.pk).exists():
+                if objects().model is Meeting and (deleted := _deleted_meeting(slug)):
+                    return render(request, "transcripts/meeting_gone.html", deleted, status=410)
                 raise Http404("No such page")
             address = reverse(request.resolver_match.view_name, kwargs={"slug": moved.slug})
             query = request.GET.urlencode()
@@ -136,6 +138,13 @@ def by_slug(objects):
 
 
 published_meetings = Meeting.objects.published
+
+
+def _deleted_meeting(slug: str) -> dict | None:
+    """What a deleted meeting left: its statements' retired identifiers name its slug."""
+    retired = RetiredStatement.objects.filter(meeting_slug=slug).exclude(meeting_id__in=Meeting.objects.values("id"))
+    last = retired.order_by("-retired_at").first()
+    return {"retired_at": last.retired_at, "statements": retired.count()} if last else None
 
 
 @query_params("q", "page")

@@ -159,6 +159,14 @@ def test_a_statement_removed_from_the_source_or_of_a_deleted_meeting_is_gone(cli
     other.delete()
     html = get(client, f"/statement/{sid}/", status=410)
     assert "стенограммы" not in html.split("<main", 1)[1] and "/meeting/" not in html.split("<main", 1)[1]
+    # The deleted meeting's own address is gone too, saying so, in both languages.
+    count = RetiredStatement.objects.filter(meeting_slug=other.slug).count()
+    assert count > 1
+    assert f"вместе с {count} высказываниями" in get(client, other.get_absolute_url(), status=410)
+    with translation.override("en"):
+        address = reverse("meeting", kwargs={"slug": other.slug})
+    assert f"with its {count} statements" in get(client, address, status=410)
+    get(client, "/meeting/never-was-here/", status=404)
 
 
 def test_a_merged_statement_redirects_to_what_it_became(client, archive):
