@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.db.models import Q
 from django.utils import timezone
 from psqlextra.types import ConflictAction
@@ -150,7 +150,7 @@ def store_statements(meeting_id: int, rows: list[dict], source_file: str, omissi
             ["sid"], ConflictAction.UPDATE, update_condition=Q(meeting_id=meeting_id)
         ).bulk_insert(plan.rows)
         if len(written) != len(plan.rows):  # a new sid that another meeting took meanwhile
-            raise RuntimeError("statement identifier collision; run the ingest again")
+            raise IntegrityError("a new statement identifier was taken meanwhile; run the ingest again")
     with connection.cursor() as cursor:  # the renumbering holds now, not only at commit
         cursor.execute("SET CONSTRAINTS utterance_seq_unique IMMEDIATE")
         cursor.execute("SET CONSTRAINTS utterance_seq_unique DEFERRED")
