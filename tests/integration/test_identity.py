@@ -133,3 +133,18 @@ def test_an_editors_statement_the_file_dropped_stays_in_its_place(tmp_path):
     path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     ingest_paths([path])
     assert meeting.conflicts.count() == 1  # reported once
+
+
+def test_a_drawn_identifier_already_taken_or_retired_is_drawn_again(tmp_path, monkeypatch):
+    from transcripts.importing import store
+
+    path = tmp_path / "talks.txt"
+    meeting = ingest(path, TURNS[:3])
+    live, gone = meeting.utterances.order_by("seq").values_list("sid", flat=True)[:2]
+    Utterance.objects.filter(sid=gone).delete()  # retired: never given again
+    # Three new turns (the deleted one is back in the file): two draws clash, then two more.
+    draws = iter([live, gone, "zzzzzzz2", "zzzzzzz2", "zzzzzzz3", "zzzzzzz4"])
+    monkeypatch.setattr(store, "new_sid", lambda: next(draws))
+    meeting = ingest(path, TURNS[:5])
+    assert set(meeting.utterances.values_list("sid", flat=True)) >= {"zzzzzzz2", "zzzzzzz3", "zzzzzzz4", live}
+    assert meeting.utterances.count() == 5 and Utterance.objects.filter(sid=live).count() == 1

@@ -162,19 +162,20 @@ def store_statements(meeting_id: int, rows: list[dict], source_file: str, omissi
 
 
 def _give_new_sids(rows: list[dict]) -> None:
-    """Fresh identifiers, none ever used (live or retired)."""
+    """Fresh identifiers, none ever used (live or retired) nor drawn twice here."""
+    given: set[str] = set()
     while rows:
         for row in rows:
             row["sid"] = new_sid()
         wanted = {row["sid"] for row in rows}
         taken = set(Utterance.objects.filter(sid__in=wanted).values_list("sid", flat=True))
         taken |= set(RetiredStatement.objects.filter(sid__in=wanted).values_list("sid", flat=True))
-        seen: set[str] = set()
         clash = []
         for row in rows:
-            if row["sid"] in taken or row["sid"] in seen:
+            if row["sid"] in taken or row["sid"] in given:
                 clash.append(row)
-            seen.add(row["sid"])
+            else:
+                given.add(row["sid"])
         rows = clash
 
 
