@@ -14,6 +14,7 @@ work, which stays where it was and is reported once as a conflict.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -83,8 +84,14 @@ def reconcile(stored: list[dict], rows: list[dict]) -> Plan:
     return plan
 
 
+@functools.lru_cache(maxsize=4096)
 def _folded(text: str) -> str:
     return " ".join(text.replace("\u00a0", " ").split()).casefold()
+
+
+@functools.lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
 
 
 def _pair_similar(stored, rows, pairs, used, pair) -> None:
@@ -102,7 +109,7 @@ def _pair_similar(stored, rows, pairs, used, pair) -> None:
         if index in pairs:
             continue
         expected = _expected_seq(index, anchors, at)
-        matcher = SequenceMatcher(None, b=row["text"].split(), autojunk=False)  # b is indexed once
+        matcher = SequenceMatcher(None, b=_words(row["text"]), autojunk=False)  # b is indexed once
         # Nearest places first: a turn edited in place is settled at once, so a file
         # whose every turn was retouched costs one comparison per turn, not 2×WINDOW.
         for seq in sorted(range(expected - WINDOW, expected + WINDOW + 1), key=lambda n: abs(n - expected)):
@@ -111,7 +118,7 @@ def _pair_similar(stored, rows, pairs, used, pair) -> None:
                 continue
             same_label = normalize_name(statement["label"]) == normalize_name(row["label"])
             needed = SIMILAR_SAME_LABEL if same_label else SIMILAR_OTHER_LABEL
-            matcher.set_seq1(statement["file_text"].split())
+            matcher.set_seq1(_words(statement["file_text"]))
             if (
                 matcher.real_quick_ratio() >= needed
                 and matcher.quick_ratio() >= needed
