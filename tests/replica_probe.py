@@ -55,8 +55,17 @@ def served(client, url, method="get", **data):
         "status": response.status_code,
         "primary": len(on_primary),
         "replica": len(on_replica),
-        "writes": sum(q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")) for q in on_primary),
+        "writes": sum(statement(q["sql"]).upper().startswith(("INSERT", "UPDATE", "DELETE")) for q in on_primary),
     }
+
+
+def statement(sql: str) -> str:
+    """The statement itself: in an admin request pghistory puts its context first
+    ("SELECT set_config('pghistory.context_id', …); UPDATE …")."""
+    sql = sql.lstrip()
+    if sql.startswith("SELECT set_config('pghistory."):
+        sql = sql.split("; ", 1)[-1].lstrip()
+    return sql
 
 
 def served_without_replica(client, url):
