@@ -59,7 +59,7 @@ def versions(turns: list[tuple[str, str]], rng: random.Random) -> dict[str, list
     def retouched(text: str) -> str:  # a word of a longer turn changed, as a source's fix does
         words = text.split(" ")
         if len(words) >= 6:
-            words[len(words) // 2] = words[len(words) // 2].upper()
+            words[len(words) // 2] = "иное"
         return " ".join(words)
 
     def replaced(n: int) -> str:  # another statement's words: not the same statement

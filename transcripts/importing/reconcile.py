@@ -119,12 +119,16 @@ def _pair_similar(stored, rows, pairs, used, pair) -> None:
             same_label = normalize_name(statement["label"]) == normalize_name(row["label"])
             needed = SIMILAR_SAME_LABEL if same_label else SIMILAR_OTHER_LABEL
             matcher.set_seq1(_words(statement["file_text"]))
-            if (
-                matcher.real_quick_ratio() >= needed
-                and matcher.quick_ratio() >= needed
-                and (score := matcher.ratio()) >= needed
-            ):
-                if seq == expected and score >= SETTLED:
+            if matcher.real_quick_ratio() < needed or (bound := matcher.quick_ratio()) < needed:
+                continue
+            here = seq == expected
+            # The same words, under its label, at its place: no need for the ordered ratio,
+            # which costs most on long turns.
+            if here and same_label and bound >= SETTLED:
+                pair(index, statement)
+                break
+            if (score := matcher.ratio()) >= needed:
+                if here and score >= SETTLED:
                     pair(index, statement)
                     break
                 candidates.append((-score, abs(seq - expected), index, seq))
