@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from .importing.reconcile import is_gone
 from .models import (
     IngestConflict,
     Meeting,
@@ -256,11 +257,13 @@ def resolve_conflict(user, conflict: IngestConflict, resolution: str) -> None:
         IngestConflict.objects.filter(resolution=Resolution.OPEN, **same).update(
             resolution=resolution, resolved_by=user, resolved_at=timezone.now()
         )
-        if resolution == Resolution.TAKEN and statement and not conflict.file_text:
+        # Taking the file's side follows what the file says now, not when this conflict
+        # was filed: a later ingest may have changed it again or brought the turn back.
+        if resolution == Resolution.TAKEN and statement and is_gone(statement.source_hash):
             _retire_removed(statement)
             statement.delete()
         elif resolution == Resolution.TAKEN and statement:
-            statement.text = conflict.file_text
+            statement.text = statement.file_text
             mark_statement_edits(statement, ["text"])
             statement.save(update_fields=["text", *STATEMENT_MARKS])
 

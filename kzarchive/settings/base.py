@@ -65,13 +65,16 @@ MIDDLEWARE = [
     "transcripts.http_cache.ArchiveCacheMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # an editor's change in the admin is recorded under their name (pghistory context)
+    # an editor's change in the admin is recorded under their name (pghistory context);
+    # only for writing methods (below), so that public GETs never read the session
     "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "kzarchive.middleware.ContentSecurityPolicyMiddleware",
 ]
+
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 # Admin logins: after 5 failures for one user name from one address, that pair is
 # locked for an hour (django-axes); the lockout page says so.

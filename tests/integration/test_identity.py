@@ -5,7 +5,7 @@ import pytest
 
 from tests.documents import transcript
 from transcripts.importing.ingest import ingest_paths
-from transcripts.models import Meeting, RetiredStatement, Utterance
+from transcripts.models import Meeting, RetiredStatement, Speaker, Utterance
 
 pytestmark = pytest.mark.django_db
 
@@ -148,3 +148,59 @@ def test_a_drawn_identifier_already_taken_or_retired_is_drawn_again(tmp_path, mo
     meeting = ingest(path, TURNS[:5])
     assert set(meeting.utterances.values_list("sid", flat=True)) >= {"zzzzzzz2", "zzzzzzz3", "zzzzzzz4", live}
     assert meeting.utterances.count() == 5 and Utterance.objects.filter(sid=live).count() == 1
+
+
+def test_a_repeated_turn_inserted_above_leaves_the_others_and_their_editors_work(tmp_path):
+    path = tmp_path / "talks.txt"
+    yes = ("К.-Ж.Токаев", "Да.")
+    meeting = ingest(path, [TURNS[0], yes, TURNS[2], yes, TURNS[4]])
+    first, second = meeting.utterances.filter(text="Да.").order_by("seq")
+    second.speaker, second.speaker_curated = Speaker.objects.get(slug="nursultan-nazarbayev"), True
+    second.save()
+    meeting = ingest(path, [yes, TURNS[0], yes, TURNS[2], yes, TURNS[4]])  # a new «Да.» on top
+    by_seq = {u.seq: u for u in meeting.utterances.all()}
+    assert by_seq[1].sid not in (first.sid, second.sid)  # the new one is new
+    assert (by_seq[3].sid, by_seq[5].sid) == (first.sid, second.sid)
+    assert by_seq[5].speaker.slug == "nursultan-nazarbayev" and not by_seq[3].speaker_curated
+
+
+def test_a_common_turn_relabelled_far_away_is_another_statement(tmp_path):
+    path = tmp_path / "talks.txt"
+    filler = [("В.Путин", f"Тезис номер {n} о сотрудничестве в энергетике и транзите.") for n in range(40)]
+    meeting = ingest(path, [("В.Путин", "Спасибо."), *filler])
+    thanks = meeting.utterances.get(seq=1)
+    meeting = ingest(path, [*filler, ("Вопрос", "Спасибо.")])  # gone at the top, a journalist's at the end
+    assert not meeting.utterances.filter(sid=thanks.sid).exists()
+    assert RetiredStatement.objects.get(sid=thanks.sid).reason == RetiredStatement.Reason.REMOVED
+
+
+def test_a_correction_the_source_adopts_is_the_files_text_again(tmp_path):
+    path = tmp_path / "talks.txt"
+    typo = ("К.-Ж.Токаев", "Спасибо болшое.")
+    meeting = ingest(path, [TURNS[0], typo, TURNS[2]])
+    fixed = meeting.utterances.get(seq=2)
+    fixed.text, fixed.text_curated, fixed.source_text = "Спасибо большое.", True, typo[1]
+    fixed.save()
+    meeting = ingest(path, [TURNS[0], ("К.-Ж.Токаев", "Спасибо большое."), TURNS[2]])
+    now = meeting.utterances.get(seq=2)
+    assert now.sid == fixed.sid and now.text == "Спасибо большое."
+    assert not now.text_curated and now.source_text == "" and meeting.utterances.count() == 3
+    assert not meeting.conflicts.exists()
+
+
+def test_taking_the_files_side_of_an_old_conflict_takes_what_the_file_says_now(tmp_path, admin_user):
+    from transcripts.curation import resolve_conflict
+
+    path = tmp_path / "talks.txt"
+    meeting = ingest(path, TURNS[:3])
+    edited = meeting.utterances.get(seq=2)
+    edited.text, edited.text_curated = "Текст редактора.", True
+    edited.save()
+    meeting = ingest(path, [TURNS[0], *TURNS[2:3]])  # the file drops it: conflict 1
+    meeting = ingest(path, TURNS[:3])  # and brings it back: conflict 2 (the editor's text differs)
+    first, second = meeting.conflicts.order_by("created_at", "id")
+    assert first.file_text == "" and second.file_text == TURNS[1][1]
+    resolve_conflict(admin_user, first, "taken")  # the old one: the file has the turn again
+    now = meeting.utterances.get(sid=edited.sid)
+    assert now.text == TURNS[1][1] and not now.text_curated
+    assert not meeting.conflicts.filter(resolution="").exists()

@@ -254,3 +254,13 @@ def test_the_meeting_json_names_each_statement_and_its_pages(client, archive):
     assert first["id"] == u.sid and first["seq"] == 3 and first["anchor"] == f"s-{u.sid}"
     assert first["url"] == f"http://testserver/statement/{u.sid}/"
     assert first["context_url"] == f"http://testserver{meeting.get_absolute_url()}#s-{u.sid}"
+
+
+def test_a_public_read_with_a_session_cookie_does_not_open_the_session(client, archive):
+    # pghistory's middleware records who makes a change: only writing methods, so a
+    # reader's GET never reads the session (nor varies on the cookie).
+    u = Utterance.objects.order_by("id").first()
+    client.cookies["sessionid"] = "x" * 32
+    for address in (f"/statement/{u.sid}/", u.meeting.get_absolute_url(), "/meetings/"):
+        response = client.get(address)
+        assert response.status_code == 200 and "Cookie" not in response.get("Vary", ""), address

@@ -2,10 +2,13 @@
 statement, so that each keeps its identifier (sid), its editors' work and its address.
 
 Turns are matched in passes, each statement and turn used once:
-1. the same text as the file last had it, under the same label;
-2. the same text under another label (a speaker relabelled);
-3. the same words with other spacing or case;
-4. a similar text (words in common) near where the statement was: an edited turn.
+1. the same label and text as the file last had, found once on each side (wherever it
+   moved), then repeated ones («Спасибо.») by nearness to where they were expected;
+2. an editor's text that the file now has under the same label;
+3. near its place: the same text under another label (a speaker relabelled), or the same
+   words with other spacing or case;
+4. near its place, a similar text (words in common): a turn the source edited.
+"Its place" follows the statements paired so far (a turn inserted above shifts it).
 An unmatched turn is a new statement; an unmatched statement is retired (its address
 answers 410, or 301 when the file joined it into another turn), except an editor's
 work, which stays where it was and is reported once as a conflict.
@@ -16,16 +19,30 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
-from collections import defaultdict, deque
+from collections import defaultdict
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from ..models import normalize_name
 
-GONE = "gone"  # source_hash of an edited statement the file no longer has (reported once)
+# An edited statement the file no longer has keeps source_hash "gone:<its last hash>":
+# reported once, and found again by that hash if the file brings the turn back.
+GONE = "gone"
+
+
+def is_gone(source_hash: str) -> bool:
+    return source_hash.startswith(GONE)
+
+
+def last_hash(source_hash: str) -> str:
+    """The hash of the text as the file last had it, gone or not."""
+    return source_hash.split(":", 1)[1] if is_gone(source_hash) and ":" in source_hash else source_hash
+
+
 WINDOW = 20  # pass 3 looks this many places either side of where a statement was
 SIMILAR_SAME_LABEL = 0.6  # word-sequence ratio for an edited turn under its label
 SIMILAR_OTHER_LABEL = 0.85  # … and under another label
+GROUP_LIMIT = 400  # repeated turns of one key compared pairwise, at most this many a side
 SETTLED = 0.9  # at its expected place, this similar is the same statement without looking further
 
 
@@ -53,18 +70,16 @@ def reconcile(stored: list[dict], rows: list[dict]) -> Plan:
         pairs[index] = statement
         used.add(statement["id"])
 
-    for key in (
-        lambda s: (normalize_name(s["label"]), s["source_hash"]),
-        lambda s: s["source_hash"],
-        lambda s: _folded(s.get("file_text", s["text"])),  # only spacing or case changed
+    # Turns whose label and text occur once on each side are the same statement wherever
+    # they moved; they anchor where everything else is expected to be.
+    _pair_exact(stored, rows, pairs, used, pair, LABEL_AND_TEXT, unique_only=True)
+    for key, windowed in (
+        (LABEL_AND_TEXT, False),  # repeated turns («Спасибо.»): the one nearest its place
+        (ADOPTED, False),
+        (RELABELLED, True),  # near its place only: «Спасибо.» is said by everyone
+        (RESPACED, True),
     ):
-        waiting: dict = defaultdict(deque)
-        for statement in stored:
-            if statement["id"] not in used and statement["source_hash"] != GONE:
-                waiting[key(statement)].append(statement)
-        for index, row in enumerate(rows):
-            if index not in pairs and (queue := waiting.get(key(row))):
-                pair(index, queue.popleft())
+        _pair_exact(stored, rows, pairs, used, pair, key, windowed=windowed)
     _pair_similar(stored, rows, pairs, used, pair)
 
     for index, statement in pairs.items():
@@ -75,13 +90,65 @@ def reconcile(stored: list[dict], rows: list[dict]) -> Plan:
         if statement["id"] in used:
             continue
         if statement["text_curated"] or statement["speaker_curated"]:
-            if statement["source_hash"] != GONE:
+            if not is_gone(statement["source_hash"]):
                 plan.conflicts.append((statement, ""))
             continue
         plan.retired.append((statement, _successor(statement, rows, row_at)))
     plan.conflicts += [(pairs[i], rows[i]["source_text"]) for i in pairs if rows[i].pop("_conflict", False)]
     _order(stored, rows, pairs, used, plan)
     return plan
+
+
+def _label(item: dict) -> str:
+    return normalize_name(item["label"])
+
+
+# The exact passes: (a stored statement's key or None, a file row's key). A statement
+# the file had dropped is found by the hash it had.
+LABEL_AND_TEXT = (lambda s: (_label(s), last_hash(s["source_hash"])), lambda r: (_label(r), r["source_hash"]))
+# An editor's text that the source has now adopted.
+ADOPTED = (lambda s: (_label(s), text_hash(s["text"])) if s["text_curated"] else None, LABEL_AND_TEXT[1])
+RELABELLED = (lambda s: last_hash(s["source_hash"]), lambda r: r["source_hash"])
+RESPACED = (lambda s: _folded(s["file_text"]), lambda r: _folded(r["text"]))
+
+
+def _pair_exact(stored, rows, pairs, used, pair, key, *, unique_only=False, windowed=False) -> None:
+    """Pair rows and statements with equal keys: with unique_only, only keys found once on
+    each side; else the closest to their expected places first (within WINDOW if windowed)."""
+    stored_key, row_key = key
+    waiting: dict = defaultdict(list)
+    for statement in stored:
+        if statement["id"] not in used and (k := stored_key(statement)) is not None:
+            waiting[k].append(statement)
+    wanted: dict = defaultdict(list)
+    for index, row in enumerate(rows):
+        if index not in pairs and (k := row_key(row)) in waiting:
+            wanted[k].append(index)
+    if unique_only:
+        for k, indexes in wanted.items():
+            if len(indexes) == 1 and len(waiting[k]) == 1:
+                pair(indexes[0], waiting[k][0])
+        return
+    anchors, at = _anchors(stored, pairs)
+    for k, indexes in wanted.items():
+        # Closest pairs first, over the whole group: a repeated turn inserted above
+        # another must not take its place.
+        expected = {index: _expected_seq(index, anchors, at) for index in indexes}
+        distances = sorted(
+            (abs(statement["seq"] - expected[index]), index, statement["seq"], statement)
+            for index in indexes[:GROUP_LIMIT]
+            for statement in waiting[k][:GROUP_LIMIT]
+        )
+        for distance, index, _seq, statement in distances:
+            if index not in pairs and statement["id"] not in used and (not windowed or distance <= WINDOW):
+                pair(index, statement)
+
+
+def _anchors(stored, pairs) -> tuple[list[tuple[int, int]], list[int]]:
+    """(file index, stored seq) of the pairs so far, by file index; and the file indexes."""
+    file_index_of = {statement["id"]: index for index, statement in pairs.items()}
+    anchors = sorted((file_index_of[s["id"]], s["seq"]) for s in stored if s["id"] in file_index_of)
+    return anchors, [index for index, _ in anchors]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -101,9 +168,7 @@ def _pair_similar(stored, rows, pairs, used, pair) -> None:
     if not left:
         return
     by_seq = {s["seq"]: s for s in left}
-    file_seq_of = {statement["id"]: index for index, statement in pairs.items()}
-    anchors = sorted((file_seq_of[s["id"]], s["seq"]) for s in stored if s["id"] in file_seq_of)
-    at = [index for index, _ in anchors]
+    anchors, at = _anchors(stored, pairs)
     candidates = []
     for index, row in enumerate(rows):
         if index in pairs:
@@ -152,14 +217,13 @@ def _expected_seq(index: int, anchors: list[tuple[int, int]], at: list[int]) -> 
 def _carry_over(statement: dict, row: dict) -> None:
     """The row takes the statement's identity and its editors' work."""
     row["sid"] = statement["sid"]
-    if statement["text_curated"]:
-        if statement["source_hash"] != row["source_hash"] and row["text"] != statement["text"]:
+    if statement["text_curated"] and row["text"] != statement["text"]:
+        if statement["source_hash"] != row["source_hash"]:
             row["_conflict"] = True  # the file changed under the editor's text
         row["source_text"] = row["text"]
         row["text"], row["text_curated"] = statement["text"], True
         row["corrected_at"] = statement["corrected_at"]
-        if row["source_text"] == row["text"]:
-            row["source_text"] = ""  # the file now agrees with the editor
+    # else the file says what the editor wrote: it is the file's text again
     if statement["speaker_curated"]:
         row["speaker_id"], row["speaker_curated"] = statement["speaker_id"], True
 
@@ -203,7 +267,7 @@ def _kept(statement: dict, fields: tuple[str, ...]) -> dict:
     row = {name: statement[name] for name in fields}
     row.update(
         meeting_id=statement["meeting_id"],
-        source_hash=GONE,  # reported once
+        source_hash=f"{GONE}:{last_hash(statement['source_hash'])}",  # reported once
         text_curated=statement["text_curated"],
         speaker_curated=statement["speaker_curated"],
         corrected_at=statement["corrected_at"],

@@ -181,7 +181,7 @@ def _give_new_sids(rows: list[dict]) -> None:
 
 def _record_conflicts(meeting_id: int, plan: Plan, source_file: str) -> list[IngestConflict]:
     """Each disagreement becomes a row of the editors' queue, once: a statement the
-    file dropped is marked GONE, so the next ingest does not report it again."""
+    file dropped is marked gone (reconcile.GONE), so the next ingest does not report it again."""
     conflicts = IngestConflict.objects.bulk_create(
         [
             IngestConflict(
