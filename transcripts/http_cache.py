@@ -35,6 +35,16 @@ from django.utils.http import http_date
 from kzarchive.public_reads import is_public_read
 from transcripts import stamp
 
+# A moved address (an old slug, a merged statement) can move back: an editor renames a
+# slug back or undoes a merge. Browsers keep a bare 301 for ever; this one for a day.
+MOVED_MAX_AGE = 86_400
+
+
+def moved_permanently(address: str) -> HttpResponsePermanentRedirect:
+    response = HttpResponsePermanentRedirect(address)
+    response["Cache-Control"] = f"public, max-age={MOVED_MAX_AGE}"
+    return response
+
 
 @cache
 def release() -> str:

@@ -4,6 +4,7 @@ import secrets
 from urllib.parse import urlencode
 
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -92,9 +93,14 @@ def normalize_name(name: str) -> str:
     return " ".join(name.replace("\u00a0", " ").replace("ё", "е").replace("Ё", "Е").split()).casefold()
 
 
-def history():
-    """Insert, update and delete events (new instances per model: trackers keep its fields)."""
-    return pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent()
+def history(unrevised=()):
+    """Insert, update and delete events (new instances per model: trackers keep its fields).
+    A change to `unrevised` fields alone is no revision (they are still in each snapshot)."""
+    return (
+        pghistory.InsertEvent(),
+        pghistory.UpdateEvent(condition=pgtrigger.AnyChange(exclude=list(unrevised))),
+        pghistory.DeleteEvent(),
+    )
 
 
 @pghistory.track(*history(), exclude=["updated_at"])
@@ -252,7 +258,11 @@ class UtteranceManager(PostgresManager.from_queryset(UtteranceQuerySet)):
 
 
 # The search columns are derived by triggers: a change to them is no revision.
-@pghistory.track(*history(), exclude=["search_vector", "meeting_date", "published"])
+# A statement renumbered or moved in its file (seq, source_line) is not revised: a turn
+# inserted near the top of 20,000 would otherwise snapshot every later one.
+@pghistory.track(
+    *history(unrevised=["seq", "source_line", "source_hash"]), exclude=["search_vector", "meeting_date", "published"]
+)
 class Utterance(PostgresModel):
     """One speaker turn, or one narrative paragraph (speaker and label empty)."""
 

@@ -5,14 +5,14 @@ into, or a 410 that says what happened."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import Http404, HttpResponsePermanentRedirect
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import Truncator
 
 from .citations import LANGS, WORDS, Citation, CitedStatement, citations, cite
-from .http_cache import query_params
+from .http_cache import moved_permanently, query_params
 from .models import Meeting, RetiredStatement, Utterance, meeting_page_of
 
 HOUSE = "house"  # the style a meeting page shows inline; the others load on demand (meeting.js)
@@ -120,8 +120,10 @@ def _retired(request, sid: str):
     if retired is None:
         raise Http404("No such statement")
     if successor := _live_successor(retired):
-        return HttpResponsePermanentRedirect(reverse("statement", kwargs={"sid": successor}))
-    meeting = Meeting.objects.published().filter(pk=retired.meeting_id).first() if retired.meeting_id else None
+        return moved_permanently(reverse("statement", kwargs={"sid": successor}))
+    meeting = Meeting.objects.filter(pk=retired.meeting_id).first() if retired.meeting_id else None
+    if meeting is not None and not meeting.is_published:
+        raise Http404("No such statement")  # a withdrawn meeting's statements are not shown, gone or not
     meeting_url = ""
     if meeting is not None:  # the part of the meeting page where it stood
         page = meeting_page_of(retired.seq) if retired.seq else 1

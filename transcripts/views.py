@@ -9,14 +9,14 @@ import sys
 
 from django.core.paginator import Paginator
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpResponsePermanentRedirect, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from . import browse, serializers
-from .http_cache import query_params
+from .http_cache import moved_permanently, query_params
 from .models import STATEMENTS_PER_PAGE, Meeting, OldSlug, RetiredStatement, Speaker, Utterance, statement_url
 from .search.highlight import highlight_meeting, meeting_matches
 from .statements import house_citation
@@ -130,7 +130,7 @@ def by_slug(objects):
                 raise Http404("No such page")
             address = reverse(request.resolver_match.view_name, kwargs={"slug": moved.slug})
             query = request.GET.urlencode()
-            return HttpResponsePermanentRedirect(address + (f"?{query}" if query else ""))
+            return moved_permanently(address + (f"?{query}" if query else ""))
 
         return wrapped
 

@@ -204,3 +204,27 @@ def test_taking_the_files_side_of_an_old_conflict_takes_what_the_file_says_now(t
     now = meeting.utterances.get(sid=edited.sid)
     assert now.text == TURNS[1][1] and not now.text_curated
     assert not meeting.conflicts.filter(resolution="").exists()
+
+
+def test_a_new_meeting_never_takes_a_deleted_or_old_address(tmp_path):
+    path = tmp_path / "talks.txt"
+    meeting = ingest(path, TURNS[:2])
+    deleted = meeting.slug
+    meeting.delete()
+    path.write_text(transcript(list(TURNS[:2]), lead="", url="http://kremlin.ru/events/president/transcripts/88888"))
+    ingest_paths([path])
+    again = Meeting.objects.get(source_file=path.name)
+    assert again.slug != deleted and again.slug.startswith(deleted)
+
+
+def test_renumbering_is_no_revision(tmp_path):
+    from transcripts.models import UtteranceEvent
+
+    path = tmp_path / "talks.txt"
+    meeting = ingest(path, TURNS)
+    assert set(UtteranceEvent.objects.filter(meeting_id=meeting.pk).values_list("pgh_label", flat=True)) == {"insert"}
+    edited = ("В.Путин", TURNS[12][1].replace("Спасибо", "Благодарю"))
+    meeting = ingest(path, [("Вопрос", "Новый вопрос о транзите?"), *TURNS[:12], edited])
+    updates = UtteranceEvent.objects.filter(meeting_id=meeting.pk, pgh_label="update")
+    assert list(updates.values_list("text", flat=True)) == [edited[1]]  # only the edited turn
+    assert meeting.utterances.get(text=TURNS[5][1]).seq == 7  # renumbered all the same

@@ -212,10 +212,15 @@ def test_an_old_or_merged_speaker_slug_is_a_301(client, archive):
     putin.save()
     response = client.get("/speakers/vladimir-putin/?page=2")
     assert response.status_code == 301 and response["Location"] == "/speakers/putin/?page=2"
+    assert response["Cache-Control"] == "public, max-age=86400"  # it may move back: kept a day
     assert client.get("/en/speakers/vladimir-putin/")["Location"] == "/en/speakers/putin/"
+    putin.slug = "vladimir-putin"  # renamed back: the old address is current again, the new one moves
+    putin.save()
+    assert client.get("/speakers/vladimir-putin/").status_code == 200
+    assert client.get("/speakers/putin/")["Location"] == "/speakers/vladimir-putin/"
     # A speaker merged away: the merge records its slug for the target.
     OldSlug.objects.create(content_type=ContentType.objects.get_for_model(Speaker), object_id=putin.pk, slug="v-putin")
-    assert client.get("/speakers/v-putin/")["Location"] == "/speakers/putin/"
+    assert client.get("/speakers/v-putin/")["Location"] == "/speakers/vladimir-putin/"
     assert client.get("/speakers/nobody-ever/").status_code == 404
 
 
@@ -264,3 +269,12 @@ def test_a_public_read_with_a_session_cookie_does_not_open_the_session(client, a
     for address in (f"/statement/{u.sid}/", u.meeting.get_absolute_url(), "/meetings/"):
         response = client.get(address)
         assert response.status_code == 200 and "Cookie" not in response.get("Vary", ""), address
+
+
+def test_a_retired_statement_of_a_withdrawn_meeting_is_404(client, archive):
+    meeting = Meeting.objects.get(source_file=PRESS)
+    u = meeting.utterances.order_by("seq").last()
+    u.delete()
+    assert client.get(f"/statement/{u.sid}/").status_code == 410
+    Meeting.objects.filter(pk=meeting.pk).update(is_published=False)
+    assert client.get(f"/statement/{u.sid}/").status_code == 404
