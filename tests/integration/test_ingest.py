@@ -171,6 +171,7 @@ def test_a_failure_while_storing_leaves_nothing_behind(tmp_path, monkeypatch):
         "\nВстреча\n\n\n2025-01-15 12:00:00\n\nМосква\n\nЛид.\nИ.Новый: Текст.\n\n\n\nhttp://example.org/2",
         encoding="utf-8",
     )
+
     def failing(*args, **kwargs):  # the meeting, its section and the new speaker are written by now
         raise DatabaseError("disk full")
 
