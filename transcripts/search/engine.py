@@ -95,6 +95,8 @@ class SearchResults:
     meetings: Total = Total(0)
     hits: list[Hit] = field(default_factory=list)
     speaker_facets: list[tuple[Speaker, int]] = field(default_factory=list)
+    # People the query names (not roles), with all their statements: shown above the hits.
+    people: list[tuple[Speaker, int]] = field(default_factory=list)
     year_facets: list[tuple[int, int]] = field(default_factory=list)
     num_pages: int = 0
     ranked_subset: bool = False  # relevance was computed over a sample of the matches
