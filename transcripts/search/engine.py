@@ -19,16 +19,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from django.contrib.postgres.search import SearchVector
 from django.db import OperationalError, transaction
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from ..models import Speaker, Utterance
+from ..models import TS_CONFIG, Speaker, Utterance
 from ..stamp import StampedCache
 from .highlight import forms_finder, headlines, snippet_window
 from .suggest import suggest
 from .syntax import ParsedQuery, QueryError, parse_query
-from .tsquery import build_tsquery, read_connection, speaker_names
+from .tsquery import any_term_tsquery, build_tsquery, read_connection, speaker_names
 
 PAGE_SIZE = 20
 EXACT_LIMIT = 1000  # up to this many matches, counts, facets and ranking are exact
@@ -41,6 +42,18 @@ ENOUGH_SAMPLED = 120  # matches; the estimate error this allows: docs/measuremen
 DENSE = 0.01  # above this share of all rows matching, date sorts walk the date index
 STATEMENT_TIMEOUT_MS = 5000
 SORTS = ("relevance", "newest", "oldest")
+
+# Relevance. The text decides: how well the statement's own words (weight D, ts_filter)
+# match any of the wanted terms (%(any)s), normalised by the statement's length (flag 1,
+# as BM25 does). A match of the whole query on the title (B) or the speaker's name (A)
+# adds at most 0.012, below any match in a text (one word in 10,000 scores 0.07). Last, at
+# most 0.0005 for length, so among name-only matches a name query never opens with «Спасибо.».
+RANK_SQL = (
+    "ts_rank('{1,0,0,0}', ts_filter(search_vector, '{d}'), %(any)s::tsquery, 1)"
+    " + 0.01 * ts_rank('{0,0,1,0}', search_vector, %(q)s::tsquery)"
+    " + 0.01 * ts_rank('{0,0,0,1}', search_vector, %(q)s::tsquery)"
+    " + 0.0005 * least(length(search_vector), 100) / 100.0"
+)
 
 
 @dataclass(frozen=True)
@@ -95,6 +108,8 @@ class SearchResults:
     meetings: Total = Total(0)
     hits: list[Hit] = field(default_factory=list)
     speaker_facets: list[tuple[Speaker, int]] = field(default_factory=list)
+    # People the query names (not roles), with all their statements: shown above the hits.
+    people: list[tuple[Speaker, int]] = field(default_factory=list)
     # People the query names (not roles), with all their statements: shown above the hits.
     people: list[tuple[Speaker, int]] = field(default_factory=list)
     year_facets: list[tuple[int, int]] = field(default_factory=list)
@@ -169,11 +184,39 @@ def _count_sample_rows() -> tuple[int, dict[int, float]]:
 _scales = StampedCache(_count_sample_rows)
 
 
+def _count_people_statements() -> dict[int, int]:
+    """{person's id: published statements}, for the people shown above the hits."""
+    with read_connection().cursor() as cursor:
+        cursor.execute(
+            "SELECT u.speaker_id, count(*) FROM transcripts_utterance u JOIN transcripts_speaker s"
+            " ON s.id = u.speaker_id WHERE u.published AND s.kind = %s GROUP BY u.speaker_id",
+            [Speaker.Kind.PERSON],
+        )
+        return dict(cursor.fetchall())
+
+
+_people_statements = StampedCache(_count_people_statements)
+PEOPLE_SHOWN = 3
+
+
+def named_people(parsed: ParsedQuery) -> list[tuple[Speaker, int]]:
+    """The people whose name the query says («Токаева» names Tokayev), most statements first."""
+    names_query = any_term_tsquery(parsed)
+    if not names_query:
+        return []
+    people = Speaker.objects.using(read_connection().alias).filter(kind=Speaker.Kind.PERSON)
+    named = people.annotate(name_vector=SearchVector("name", config=TS_CONFIG)).filter(name_vector__matches=names_query)
+    counts = _people_statements.get()
+    found = sorted(((p, counts.get(p.id, 0)) for p in named), key=lambda pc: (-pc[1], pc[0].name))
+    return [(person, n) for person, n in found if n][:PEOPLE_SHOWN]
+
+
 def reset_caches() -> None:
     """Forget the speaker names and table counts (they are also recomputed whenever the
     archive's change stamp moves)."""
     speaker_names.clear()
     _scales.clear()
+    _people_statements.clear()
 
 
 def search_archive(request: SearchRequest) -> SearchResults:
@@ -182,6 +225,7 @@ def search_archive(request: SearchRequest) -> SearchResults:
     if not parsed.words:
         raise QueryError(_("Type at least one word to search for."))
     results = SearchResults(request, parsed, build_tsquery(parsed))
+    results.people = named_people(parsed)
     try:
         reader = read_connection()
         with transaction.atomic(using=reader.alias), reader.cursor() as cursor:
@@ -248,8 +292,8 @@ def _fetch_hits(cursor, results: SearchResults, candidates: list[Match]) -> None
         limit = RANKED_CANDIDATES if results.ranked_subset else len(candidates)
         candidates = heapq.nlargest(limit, candidates, key=Match.newest_key)
         cursor.execute(
-            "SELECT id, ts_rank(search_vector, %s::tsquery) FROM transcripts_utterance WHERE id = ANY(%s)",
-            [results.tsquery, [m.id for m in candidates]],
+            f"SELECT id, {RANK_SQL} FROM transcripts_utterance WHERE id = ANY(%(ids)s)",
+            {"q": results.tsquery, "any": any_term_tsquery(results.query), "ids": [m.id for m in candidates]},
         )
         ranks = dict(cursor.fetchall())
         order = {m.id: i for i, m in enumerate(candidates)}  # ties: newest first

@@ -55,8 +55,8 @@ def proper_names() -> frozenset[str]:
     return speaker_names.get()
 
 
-def build_tsquery(parsed: ParsedQuery) -> str:
-    """The tsquery text for a parsed query; raises QueryError if nothing is searchable."""
+def _clauses(parsed: ParsedQuery) -> list[list[tuple[Term, str]]]:
+    """Each clause's terms with their tsquery text (terms of stop words left out)."""
     names = proper_names()
     forms = {w: word_forms(w, names) for clause in parsed.clauses for term in clause for w in term.words}
     lexemes = _lexemes({f for fs in forms.values() for f in fs})
@@ -82,9 +82,13 @@ def build_tsquery(parsed: ParsedQuery) -> str:
         body = " ".join(parts)
         return f"!({body})" if term.negated else f"({body})"
 
+    return [[(t, q) for t in clause if (q := term_query(t))] for clause in parsed.clauses]
+
+
+def build_tsquery(parsed: ParsedQuery) -> str:
+    """The tsquery text for a parsed query; raises QueryError if nothing is searchable."""
     clauses, positive = [], False
-    for clause in parsed.clauses:
-        alternatives = [(t, q) for t in clause if (q := term_query(t))]
+    for alternatives in _clauses(parsed):
         if not alternatives:
             continue
         positive = positive or any(not t.negated for t, _q in alternatives)
@@ -95,3 +99,10 @@ def build_tsquery(parsed: ParsedQuery) -> str:
     if not positive:
         raise QueryError(_("Add at least one word to look for; a query cannot consist of exclusions only."))
     return " & ".join(clauses)
+
+
+def any_term_tsquery(parsed: ParsedQuery) -> str:
+    """A tsquery matching any of the query's wanted terms ("" if none): what a person's
+    name is tested against for the people shown above the hits."""
+    terms = [q for alternatives in _clauses(parsed) for t, q in alternatives if not t.negated]
+    return " | ".join(terms)
