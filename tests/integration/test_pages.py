@@ -31,7 +31,7 @@ def test_home_has_search_counts_timeline_and_latest_meetings(client, archive):
     assert 'role="search"' in html and 'action="/search/"' in html
     totals = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", html))
     assert totals["встреч"] == "5" and totals["выступающих"] == "3"
-    assert totals["высказываний"] == str(Utterance.objects.count())
+    assert totals["высказывания"] == str(Utterance.objects.count())  # «32 высказывания», not «высказываний»
     assert totals["охваченные годы"] == "2017–2024"
     assert re.search(r'<a href="/meetings/2022/">\s*<rect', html)  # timeline bar → its year
     latest = re.findall(r'<a href="/meeting/([^/]+)/">', html)

@@ -6,5 +6,6 @@
   the page of hits. The only hand-written SQL of the app, with the reasons.
 - highlight.py: snippets and marked texts (ts_headline, escaped).
 - suggest.py: did-you-mean over the VocabularyWord table.
-- forms.py, views.py: the search page and its JSON.
+- forms.py, views.py: the search page and its JSON; refine.py: its filter chips and
+  the people its speaker picker lists.
 """

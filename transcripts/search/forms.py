@@ -42,6 +42,7 @@ class SearchForm(forms.Form):
 
     def __init__(self, data=None, **kwargs):
         super().__init__(data, **kwargs)
+        self.speakers: list[Speaker] = []  # the speakers asked for, once the form is valid
         # "from" and "to" are Python keywords, so these two are added by name.
         self.fields["from"] = forms.DateField(label=_("From"), required=False, input_formats=["%Y-%m-%d"])
         self.fields["to"] = forms.DateField(label=_("To"), required=False, input_formats=["%Y-%m-%d"])
@@ -61,13 +62,15 @@ class SearchForm(forms.Form):
         return text
 
     def clean_speaker(self):
-        slugs = list(dict.fromkeys(self.cleaned_data["speaker"]))[:20]
+        # The picker's «any speaker» sends an empty value.
+        slugs = list(dict.fromkeys(s for s in self.cleaned_data["speaker"] if s))[:20]
         valid = [s for s in slugs if SLUG.fullmatch(s)]  # no NUL or other junk reaches the query
-        found = dict(Speaker.objects.filter(slug__in=valid).values_list("slug", "id"))
+        found = Speaker.objects.only("id", "slug", "name").in_bulk(valid, field_name="slug")
         unknown = [s for s in slugs if s not in found]
         if unknown:
             raise forms.ValidationError(_("Unknown speaker: %(slugs)s"), params={"slugs": ", ".join(unknown)})
-        return [found[s] for s in slugs]
+        self.speakers = [found[s] for s in slugs]
+        return [found[s].id for s in slugs]
 
     def clean(self):
         data = super().clean()
