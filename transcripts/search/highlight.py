@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from ..models import TS_CONFIG, Utterance
 from .syntax import ParsedQuery, QueryError, parse_query, word_forms
-from .tsquery import _lexemes, build_tsquery, proper_names, read_connection
+from .tsquery import build_tsquery, lexemes_of, proper_names, read_connection
 
 SNIPPET_CHARS = 300  # about 40 words of Russian
 MAX_OCCURRENCES = 200  # of the query's terms, read per text to place the window
@@ -134,7 +134,7 @@ def forms_finder(parsed: ParsedQuery) -> Finder | None:
 def _stop_words(words: set[str]) -> set[str]:
     """Those of the words (lower-cased) that kz_russian does not index. build_tsquery has
     just asked PostgreSQL about these very words: its cache answers."""
-    lexemes = _lexemes({w.lower() for w in words})
+    lexemes = lexemes_of({w.lower() for w in words})
     return {w for w, lexeme in lexemes.items() if not lexeme}
 
 

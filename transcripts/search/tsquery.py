@@ -25,7 +25,7 @@ def read_connection():
 _lexeme_cache: dict[str, str] = {}
 
 
-def _lexemes(forms: set[str]) -> dict[str, str]:
+def lexemes_of(forms: set[str]) -> dict[str, str]:
     """Form → the tsquery kz_russian makes of it: one lexeme, a phrase of lexemes for
     a hyphenated word ('торгово-экономическ' <-> 'торг' <-> 'экономическ', as the
     index holds it), or "" for a stop word. PostgreSQL writes it, so it is safe."""
@@ -59,7 +59,7 @@ def _clauses(parsed: ParsedQuery) -> list[list[tuple[Term, str]]]:
     """Each clause's terms with their tsquery text (terms of stop words left out)."""
     names = proper_names()
     forms = {w: word_forms(w, names) for clause in parsed.clauses for term in clause for w in term.words}
-    lexemes = _lexemes({f for fs in forms.values() for f in fs})
+    lexemes = lexemes_of({f for fs in forms.values() for f in fs})
 
     def word_lexemes(word: str) -> list[str]:
         if not lexemes[word.lower()]:  # the typed word itself is a stop word
