@@ -350,3 +350,20 @@ def test_words_past_the_limit_are_reported_and_exclusions_kept(archive, client):
     assert all("Токаев" not in h.utterance.text for h in results.hits)
     html = client.get(reverse("search"), {"q": f"{words} Россия -Токаев"}).content.decode()
     assert "не искали" in html or "не искалось" in html
+
+
+def test_a_meeting_estimate_never_exceeds_the_meetings_there_are(archive, monkeypatch, tmp_path):
+    # One long meeting outside the sample makes the row scale large: scaled, the few sampled
+    # meetings would claim more meetings than the archive has.
+    (tmp_path / "long.txt").write_text(transcript(400, lead=""), encoding="utf-8")
+    assert not ingest_paths([tmp_path]).failures
+    long = Meeting.objects.get(source_file="long.txt")
+    modulus = next(m for m in (2, 3, 5, 7) if long.id % m)
+    monkeypatch.setattr(engine, "EXACT_LIMIT", 5)
+    monkeypatch.setattr(engine, "SAMPLE_MODULI", (modulus,))
+    engine.reset_caches()
+    results = found("сотрудничество")
+    assert results.total.estimated
+    assert 0 < results.meetings.value <= Meeting.objects.filter(is_published=True).count()
+    same_kind = found("сотрудничество", kind=long.kind)
+    assert same_kind.meetings.value <= Meeting.objects.filter(kind=long.kind).count()

@@ -263,7 +263,10 @@ def _count_and_facets(cursor, results: SearchResults) -> list[Match]:
     if estimated:
         total = max(total, EXACT_LIMIT + 1)  # at least that many were seen, or the sample says more
     results.total = Total(total, estimated)
-    results.meetings = Total(min(round(len({m.meeting_id for m in rows}) * scale), total), estimated)
+    meetings = round(len({m.meeting_id for m in rows}) * scale)
+    if estimated:  # a scaled count can exceed the meetings there are: one long meeting fills a sample
+        meetings = min(meetings, _meetings_that_can_match(cursor, results.request))
+    results.meetings = Total(min(meetings, total), estimated)
     speakers = Counter(m.speaker_id for m in rows if m.speaker_id is not None).most_common(12)
     by_id = Speaker.objects.in_bulk([s for s, _n in speakers])
     results.speaker_facets = [(by_id[s], round(n * scale)) for s, n in speakers if s in by_id]
@@ -280,6 +283,22 @@ def _count_and_facets(cursor, results: SearchResults) -> list[Match]:
     if request.page > results.num_pages:
         raise PageOutOfRange(request.page)
     return rows
+
+
+def _meetings_that_can_match(cursor, request: SearchRequest) -> int:
+    """Published meetings that pass the request's meeting filters (date, kind, place)."""
+    conditions, params = ["is_published"], []
+    for sql, value in (
+        ("date >= %s", request.date_from),
+        ("date <= %s", request.date_to),
+        ("kind = %s", request.kind),
+        ("location = %s", request.location),
+    ):
+        if value:
+            conditions.append(sql)
+            params.append(value)
+    cursor.execute(f"SELECT count(*) FROM transcripts_meeting WHERE {' AND '.join(conditions)}", params)
+    return cursor.fetchone()[0]
 
 
 def _fetch_hits(cursor, results: SearchResults, candidates: list[Match]) -> None:
