@@ -185,7 +185,8 @@ _scales = StampedCache(_count_sample_rows)
 
 
 def _count_people_statements() -> dict[int, int]:
-    """{person's id: published statements}, for the people shown above the hits."""
+    """{person's id: published statements}: the people above the hits and the speaker
+    picker (refine.py) both read it, so one GROUP BY serves each archive change."""
     with read_connection().cursor() as cursor:
         cursor.execute(
             "SELECT u.speaker_id, count(*) FROM transcripts_utterance u JOIN transcripts_speaker s"
@@ -195,7 +196,7 @@ def _count_people_statements() -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
-_people_statements = StampedCache(_count_people_statements)
+people_statements = StampedCache(_count_people_statements)
 PEOPLE_SHOWN = 3
 
 
@@ -206,7 +207,7 @@ def named_people(parsed: ParsedQuery) -> list[tuple[Speaker, int]]:
         return []
     people = Speaker.objects.using(read_connection().alias).filter(kind=Speaker.Kind.PERSON)
     named = people.annotate(name_vector=SearchVector("name", config=TS_CONFIG)).filter(name_vector__matches=names_query)
-    counts = _people_statements.get()
+    counts = people_statements.get()
     found = sorted(((p, counts.get(p.id, 0)) for p in named), key=lambda pc: (-pc[1], pc[0].name))
     return [(person, n) for person, n in found if n][:PEOPLE_SHOWN]
 
@@ -216,7 +217,7 @@ def reset_caches() -> None:
     archive's change stamp moves)."""
     speaker_names.clear()
     _scales.clear()
-    _people_statements.clear()
+    people_statements.clear()
 
 
 def search_archive(request: SearchRequest) -> SearchResults:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import Count
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from ..models import Meeting, Speaker, Utterance
+from ..models import Meeting, Speaker
 from ..stamp import StampedCache
+from .engine import people_statements
 
 PICKER_PEOPLE = 300  # the most-quoted people; the others are a facet or their page away
 
@@ -54,17 +54,7 @@ def _without(request, name: str, value: str | None = None) -> str:
 
 
 def _people() -> list[tuple[str, str, int]]:
-    # Grouping the statements first, then naming the few hundred speakers, is about
-    # three times faster than counting per speaker through the join (1M statements).
-    counts = (
-        Utterance.objects.published()
-        .filter(speaker__kind=Speaker.Kind.PERSON)
-        .values("speaker")
-        .annotate(n=Count("*"))
-        .order_by("-n", "speaker")
-        .values_list("speaker", "n")[:PICKER_PEOPLE]
-    )
-    counts = dict(counts)
+    counts = dict(sorted(people_statements.get().items(), key=lambda pc: (-pc[1], pc[0]))[:PICKER_PEOPLE])
     names = Speaker.objects.filter(id__in=counts).values_list("id", "slug", "name")
     return sorted(((slug, name, counts[pk]) for pk, slug, name in names), key=lambda row: row[1].replace("ё", "е"))
 
