@@ -127,24 +127,25 @@ def store_statements(meeting_id: int, rows: list[dict], source_file: str, omissi
     ]
     plan = reconcile(stored, rows)
     _give_new_sids([row for row in plan.rows if not row["sid"]])
-    now = timezone.now()
-    slug = Meeting.objects.values_list("slug", flat=True).get(id=meeting_id)
-    RetiredStatement.objects.bulk_create(
-        [
-            RetiredStatement(
-                sid=statement["sid"],
-                reason=RetiredStatement.Reason.MERGED if successor else RetiredStatement.Reason.REMOVED,
-                successor=successor,
-                meeting_id=meeting_id,
-                meeting_slug=slug,
-                seq=statement["seq"],
-                label=statement["label"],
-                retired_at=now,
-            )
-            for statement, successor in plan.retired
-        ]
-    )
-    Utterance.objects.filter(id__in=[statement["id"] for statement, _ in plan.retired]).delete()
+    if plan.retired:
+        now = timezone.now()
+        slug = Meeting.objects.values_list("slug", flat=True).get(id=meeting_id)
+        RetiredStatement.objects.bulk_create(
+            [
+                RetiredStatement(
+                    sid=statement["sid"],
+                    reason=RetiredStatement.Reason.MERGED if successor else RetiredStatement.Reason.REMOVED,
+                    successor=successor,
+                    meeting_id=meeting_id,
+                    meeting_slug=slug,
+                    seq=statement["seq"],
+                    label=statement["label"],
+                    retired_at=now,
+                )
+                for statement, successor in plan.retired
+            ]
+        )
+        Utterance.objects.filter(id__in=[statement["id"] for statement, _ in plan.retired]).delete()
     if plan.rows:
         written = Utterance.objects.on_conflict(
             ["sid"], ConflictAction.UPDATE, update_condition=Q(meeting_id=meeting_id)
