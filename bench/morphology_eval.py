@@ -60,8 +60,9 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def setup() -> None:
-    """Point Django at kzarchive_eval (created if missing), migrate and ingest."""
+def setup(database: str = EVAL_DB) -> None:
+    """Point Django at `database` (kzarchive_eval unless told; created if missing), migrate
+    and ingest the seeds and the shared corpus. bench/ranking_eval.py uses it too."""
     sys.path.insert(0, str(ROOT))
     import psycopg
     from psycopg import sql
@@ -70,13 +71,13 @@ def setup() -> None:
 
     server = embedded_db.ensure_running(embedded_db.DEFAULT_DATA_DIR)
     with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [EVAL_DB]).fetchone():
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
             conn.execute(
                 sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' LOCALE {}").format(
-                    sql.Identifier(EVAL_DB), sql.Literal(embedded_db.LOCALE)
+                    sql.Identifier(database), sql.Literal(embedded_db.LOCALE)
                 )
             )
-    os.environ["DATABASE_URL"] = server.url(EVAL_DB)
+    os.environ["DATABASE_URL"] = server.url(database)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kzarchive.settings")
     import django
     from django.core.management import call_command
