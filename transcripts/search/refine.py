@@ -1,16 +1,22 @@
 """The search page's filters as a reader sees them: a chip for each applied filter,
-which removes it, and the people the speaker picker lists."""
+which removes it, the people the speaker picker lists (its options rendered once per
+archive change), and the facets' links, which narrow the search."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.template.loader import render_to_string
 from django.utils.formats import date_format
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ..models import Meeting, Speaker
 from ..stamp import StampedCache
+from ..templatetags.archive import query_string
 from .engine import people_statements
 
 PICKER_PEOPLE = 300  # the most-quoted people; the others are a facet or their page away
@@ -37,6 +43,23 @@ def filter_chips(request, form) -> list[Chip]:
     return chips
 
 
+def facet_links(request, results) -> dict:
+    """The facets as (speaker or year, count, link): each link is this search narrowed
+    to that speaker (in place of any other) or that year, from page 1. The same links
+    as {% querystring %}, encoded in one pass for the page's dozens of them."""
+    query, first_page = request.GET, {"page": None, "format": None}
+    return {
+        "facet_speakers": [
+            (speaker, n, query_string(query, {"speaker": speaker.slug, **first_page}))
+            for speaker, n in results.speaker_facets
+        ],
+        "facet_years": [
+            (year, n, query_string(query, {"from": f"{year}-01-01", "to": f"{year}-12-31", **first_page}))
+            for year, n in results.year_facets
+        ],
+    }
+
+
 def _labelled(form, name: str, value) -> str:
     return _("%(field)s: %(value)s") % {"field": form.fields[name].label, "value": value}
 
@@ -61,3 +84,26 @@ def _people() -> list[tuple[str, str, int]]:
 
 # (slug, name, published statements) of the people the picker lists, by name.
 picker_people = StampedCache(_people)
+
+
+def _render_options() -> dict[str, SafeString]:
+    return {}
+
+
+_options_html = StampedCache(_render_options)  # {language: the picker's <option>s, none chosen}
+
+
+def picker_options(picked: str = "") -> SafeString:
+    """The picker's <option>s, with `picked` (a slug, or "") chosen. The same ~300 options
+    for every search until the archive changes: rendered once per change and language."""
+    rendered = _options_html.get()
+    language = get_language()
+    if language not in rendered:
+        rendered[language] = render_to_string(
+            "transcripts/partials/picker_options.html", {"picker": picker_people.get()}
+        )
+    html = rendered[language]
+    if picked:
+        option = f'<option value="{conditional_escape(picked)}">'
+        html = mark_safe(html.replace(option, option[:-1] + " selected>", 1))
+    return html

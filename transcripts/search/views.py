@@ -7,7 +7,7 @@ from .. import serializers
 from ..http_cache import query_params
 from .engine import PageOutOfRange, search_archive
 from .forms import SearchForm
-from .refine import filter_chips, picker_people
+from .refine import facet_links, filter_chips, picker_options, picker_people
 from .syntax import QueryError
 
 
@@ -29,22 +29,22 @@ def search_page(request):
         if form.errors:
             return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
         return JsonResponse(results_json(request, results), json_dumps_params={"ensure_ascii": False})
-    return render(
-        request, "transcripts/search.html", {"form": form, "results": results, **refine_context(request, form)}
-    )
+    context = {"form": form, "results": results, **refine_context(request, form)}
+    if results is not None:
+        context.update(facet_links(request, results))
+    return render(request, "transcripts/search.html", context)
 
 
 def refine_context(request, form) -> dict:
-    """The filter chips, and the speaker picker: its people, the one it shows chosen,
-    and the other speakers asked for, kept as hidden fields."""
+    """The filter chips, and the speaker picker: its options with the one it shows
+    chosen, and the other speakers asked for, kept as hidden fields."""
     people = picker_people.get()
     listed = {slug for slug, _name, _n in people}
     asked = [speaker.slug for speaker in form.speakers]
     picked = asked[0] if asked and asked[0] in listed else ""
     return {
         "chips": filter_chips(request, form),
-        "picker": people,
-        "picked": picked,
+        "picker_options": picker_options(picked),
         "other_speakers": [slug for slug in asked if slug != picked],
     }
 
