@@ -241,7 +241,8 @@ class Section(PostgresModel):
 
 
 def in_sample(modulus: int) -> Q:
-    return Q(Exact(Mod("meeting_id", modulus), 0))
+    """Every modulus-th statement by id: a systematic sample, spread over every meeting and year."""
+    return Q(Exact(Mod("id", modulus), 0))
 
 
 class UtteranceQuerySet(PostgresQuerySet):
@@ -261,7 +262,8 @@ class UtteranceManager(PostgresManager.from_queryset(UtteranceQuerySet)):
 # A statement renumbered or moved in its file (seq, source_line) is not revised: a turn
 # inserted near the top of 20,000 would otherwise snapshot every later one.
 @pghistory.track(
-    *history(unrevised=["seq", "source_line", "source_hash"]), exclude=["search_vector", "meeting_date", "published"]
+    *history(unrevised=["seq", "source_line", "source_hash"]),
+    exclude=["search_vector", "phrase_vector", "meeting_date", "published"],
 )
 class Utterance(PostgresModel):
     """One speaker turn, or one narrative paragraph (speaker and label empty)."""
@@ -296,6 +298,9 @@ class Utterance(PostgresModel):
     # speaker name and label (weight A), meeting title (B), text (D); and the
     # meeting's date and published flag, so searches filter and sort without a join.
     search_vector = SearchVectorField(null=True, editable=False)
+    # Every two adjacent lexemes of search_vector as one ('росс~казахста', no positions;
+    # migration 0017): a phrase is looked up, not checked statement by statement.
+    phrase_vector = SearchVectorField(null=True, editable=False)
     meeting_date = models.DateField(null=True, editable=False)
     published = models.BooleanField(default=True, editable=False)
 
@@ -313,10 +318,11 @@ class Utterance(PostgresModel):
         ]
         indexes = [
             GinIndex(fields=["search_vector"], name="utterance_search_gin"),
-            # The 2% and 0.4% cluster samples that estimates count (search/engine.py SAMPLE_MODULI);
-            # made by migrations 0003 and 0004 as `WHERE meeting_id % 50 = 0`, the form queries use.
-            GinIndex(fields=["search_vector"], name="utterance_search_sample_gin", condition=in_sample(50)),
-            GinIndex(fields=["search_vector"], name="utterance_search_sample250_gin", condition=in_sample(250)),
+            GinIndex(fields=["phrase_vector"], name="utterance_phrase_gin"),
+            # The 1% and 10% samples that estimates count (search/counting.py SAMPLES); made by
+            # migration 0016 as `WHERE id % 100 = 0`, the form the queries use.
+            GinIndex(fields=["search_vector"], name="utterance_search_1pct_gin", condition=in_sample(100)),
+            GinIndex(fields=["search_vector"], name="utterance_search_10pct_gin", condition=in_sample(10)),
             models.Index(fields=["meeting_date", "meeting", "seq"], name="utterance_date_order"),
         ]
 
@@ -546,6 +552,30 @@ class VocabularyWord(models.Model):
                 corrected += cursor.rowcount
             cursor.execute("DROP TABLE pg_temp.kz_vocabulary_full")
         return corrected
+
+
+class ChampionList(models.Model):
+    """A frequent lexeme's list of best statements, for relevance over every match
+    (search/champions.py). Every published statement outside the list scores at most
+    `floor` for this lexeme (the text part of RANK_SQL for the lexeme alone)."""
+
+    lexeme = models.TextField(primary_key=True)
+    floor = models.FloatField()
+    built_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return self.lexeme
+
+
+class Champion(models.Model):
+    """One statement on a lexeme's list, with its score for that lexeme. Kept by a
+    trigger as statements are written (migration 0016); stale rows are harmless,
+    since a search re-checks and re-ranks every candidate."""
+
+    pk = models.CompositePrimaryKey("lexeme", "statement_id")
+    lexeme = models.TextField()
+    statement_id = models.BigIntegerField()
+    score = models.FloatField()
 
 
 class ArchiveChange(models.Model):

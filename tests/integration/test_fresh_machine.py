@@ -15,7 +15,7 @@ from django.db import connection
 from tests.servers import ROOT, server_url
 from transcripts.importing.ingest import ingest_paths
 from transcripts.models import Speaker
-from transcripts.search import engine
+from transcripts.search import counting, engine
 
 PESKOV_DOC = """Встреча с представителями прессы
 
@@ -78,9 +78,9 @@ def test_a_speaker_added_by_another_process_is_used_by_the_next_search(tmp_path,
 @pytest.mark.django_db
 def test_counts_cached_for_sampling_follow_the_archive(seed_folder):
     assert not ingest_paths([seed_folder]).failures
-    rows, _scales = engine._scales.get()
+    rows, _scales = counting.scales.get()
     from transcripts.models import Utterance
 
     assert rows == Utterance.objects.count()
     Utterance.objects.filter(seq__gt=3).delete()
-    assert engine._scales.get()[0] == Utterance.objects.count() < rows
+    assert counting.scales.get()[0] == Utterance.objects.count() < rows

@@ -8,7 +8,7 @@ from django.urls import reverse
 from tests.documents import transcript
 from transcripts.importing.ingest import ingest_paths
 from transcripts.models import Meeting, Speaker, Utterance
-from transcripts.search import engine, highlight
+from transcripts.search import counting, engine, highlight
 from transcripts.search.engine import SearchRequest, search_archive
 from transcripts.search.syntax import QueryError
 
@@ -289,22 +289,48 @@ def test_meeting_page_highlights_and_offers_next_match(archive, client):
     assert client.get(meeting.get_absolute_url(), {"q": "\x00<script>"}).status_code == 200
 
 
-def test_large_results_are_estimated_from_the_meeting_sample(archive, monkeypatch, client):
-    every_match = ids("Путин")  # exact: the test archive is small
-    sampled = [i for i in every_match if Utterance.objects.get(id=i).meeting_id % 2 == 0]
-    assert 5 < len(sampled) < len(every_match)
-    monkeypatch.setattr(engine, "EXACT_LIMIT", 5)
-    monkeypatch.setattr(engine, "SAMPLE_MODULI", (2,))  # every other meeting is the sample
+def sampled_everything(monkeypatch, modulus=2, enough=1):
+    """Make the test archive "large": every count estimated from `id % modulus = 0`."""
+    monkeypatch.setattr(counting, "EXACT_LIMIT", 0)
+    monkeypatch.setattr(counting, "PROBE", 1)
+    monkeypatch.setattr(counting, "SAMPLE", modulus)
+    monkeypatch.setattr(counting, "ENOUGH_SAMPLED", enough)
     engine.reset_caches()
+
+
+def exact_order(q, **filters):
+    """Every match by RANK_SQL, ties newest first: the ranking the page must show."""
+    from django.db import connection
+
+    from transcripts.search import ranking, tsquery
+
+    request = SearchRequest(q=q, **filters)
+    results = search_archive(request)
+    where, params = engine._where(request, results.indexed)
+    any_query = ranking.champions.any_query(tsquery.query_lexemes(results.query))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT u.id FROM transcripts_utterance u WHERE {where}"
+            f" ORDER BY {ranking._named(ranking.RANK_SQL)} DESC, {ranking.NEWEST}",
+            [*params, any_query, results.tsquery, results.tsquery],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_large_results_are_estimated_from_the_statement_sample(archive, monkeypatch, client):
+    every_match = ids("Путин")  # exact: the test archive is small
+    sampled = [i for i in every_match if i % 2 == 0]
+    assert 5 < len(sampled) < len(every_match)
+    sampled_everything(monkeypatch)
     results = found("Путин")
-    # Scaled by all rows over the sample's rows (meetings differ in size).
-    scale = Utterance.objects.count() / sum(
-        1 for m in Utterance.objects.values_list("meeting_id", flat=True) if m % 2 == 0
-    )
+    # Scaled by all rows over the sample's rows.
+    scale = Utterance.objects.count() / sum(1 for i in Utterance.objects.values_list("id", flat=True) if i % 2 == 0)
     assert results.total.estimated and results.total.value == round(len(sampled) * scale)
-    assert results.ranked_subset
-    assert {hit.utterance.id for hit in results.hits} <= set(sampled)  # ranked among the sample
+    assert 0 < results.total.margin < 1 and results.total.margin_percent >= 1
     assert abs(sum(n for _y, n in results.year_facets) - results.total.value) <= len(results.year_facets)
+    # Relevance is still over every match, not the sample's.
+    assert [h.utterance.id for h in results.hits] == exact_order("Путин")[:20]
+    assert not results.ranked_subset
     newest = found("Путин", sort="newest")  # date sorts walk every match, not the sample
     assert newest.total.estimated
     assert [h.utterance.id for h in newest.hits] == [
@@ -313,16 +339,14 @@ def test_large_results_are_estimated_from_the_meeting_sample(archive, monkeypatc
     last = found("Путин", page=results.num_pages)  # every promised page has hits
     assert last.hits and len(last.hits) <= 20
     html = client.get(reverse("search"), {"q": "Путин"}).content.decode()
-    assert "около" in html and "оценка по выборке" in html
+    assert "около" in html
 
 
-def test_an_empty_sample_still_gives_hits_and_facets(archive, monkeypatch):
-    monkeypatch.setattr(engine, "EXACT_LIMIT", 5)
-    monkeypatch.setattr(engine, "SAMPLE_MODULI", (10**9,))  # no meeting is in the sample
+def test_a_sample_too_small_to_say_gives_exact_counts(archive, monkeypatch):
+    sampled_everything(monkeypatch, modulus=10**9, enough=400)  # no statement is in the sample
     results = found("Путин")
-    assert results.total.estimated and results.total.value == 6
+    assert not results.total.estimated and results.total.value == len(ids("Путин"))
     assert results.hits and results.speaker_facets and results.year_facets
-    assert found("Путин", page=results.num_pages).hits
 
 
 def test_vectors_follow_edits_to_titles_speakers_and_texts(archive):
@@ -353,15 +377,11 @@ def test_words_past_the_limit_are_reported_and_exclusions_kept(archive, client):
 
 
 def test_a_meeting_estimate_never_exceeds_the_meetings_there_are(archive, monkeypatch, tmp_path):
-    # One long meeting outside the sample makes the row scale large: scaled, the few sampled
-    # meetings would claim more meetings than the archive has.
+    # One long meeting: its many sampled matches must not make more meetings than there are.
     (tmp_path / "long.txt").write_text(transcript(400, lead=""), encoding="utf-8")
     assert not ingest_paths([tmp_path]).failures
     long = Meeting.objects.get(source_file="long.txt")
-    modulus = next(m for m in (2, 3, 5, 7) if long.id % m)
-    monkeypatch.setattr(engine, "EXACT_LIMIT", 5)
-    monkeypatch.setattr(engine, "SAMPLE_MODULI", (modulus,))
-    engine.reset_caches()
+    sampled_everything(monkeypatch)
     results = found("сотрудничество")
     assert results.total.estimated
     assert 0 < results.meetings.value <= Meeting.objects.filter(is_published=True).count()

@@ -8,6 +8,10 @@ user text cannot inject tsquery syntax.
 
 from __future__ import annotations
 
+import itertools
+import re
+from dataclasses import dataclass
+
 from django.db import connections, router
 from django.utils.translation import gettext as _
 
@@ -55,8 +59,23 @@ def proper_names() -> frozenset[str]:
     return speaker_names.get()
 
 
-def _clauses(parsed: ParsedQuery) -> list[list[tuple[Term, str]]]:
-    """Each clause's terms with their tsquery text (terms of stop words left out)."""
+PAIR = "~"  # joins two adjacent lexemes in phrase_vector (the parser never leaves one in a lexeme)
+
+
+def quoted(lexeme: str) -> str:
+    """A lexeme as tsquery text: quoted, a backslash and a quote doubled as tsquery reads them."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def unquoted(text: str) -> str:
+    """The lexeme of one quoted tsquery operand, as PostgreSQL wrote it."""
+    return re.sub(r"\\(.)", r"\1", text[1:-1].replace("''", "'"))
+
+
+def _clauses(parsed: ParsedQuery) -> list[list[tuple[Term, str, str]]]:
+    """Each clause's terms with their tsquery text and, for a phrase of adjacent
+    one-lexeme words, its pairs over phrase_vector ("" otherwise); terms of stop words
+    are left out."""
     names = proper_names()
     forms = {w: word_forms(w, names) for clause in parsed.clauses for term in clause for w in term.words}
     lexemes = lexemes_of({f for fs in forms.values() for f in fs})
@@ -66,8 +85,8 @@ def _clauses(parsed: ParsedQuery) -> list[list[tuple[Term, str]]]:
             return []
         return sorted({lexemes[f] for f in forms[word] if lexemes[f]})
 
-    def term_query(term: Term) -> str:
-        parts, gap = [], 1
+    def term_query(term: Term) -> tuple[str, str]:
+        parts, gap, words, adjacent = [], 1, [], True
         for word in term.words:
             alternatives = word_lexemes(word)
             if not alternatives:
@@ -75,14 +94,30 @@ def _clauses(parsed: ParsedQuery) -> list[list[tuple[Term, str]]]:
                 continue
             if parts:
                 parts.append("<->" if gap == 1 else f"<{gap}>")
+                adjacent = adjacent and gap == 1
             parts.append("(" + " | ".join(f"({a})" if " " in a else a for a in alternatives) + ")")
+            words.append(alternatives)
             gap = 1
         if not parts:
-            return ""
+            return "", ""
         body = " ".join(parts)
-        return f"!({body})" if term.negated else f"({body})"
+        if term.negated:
+            return f"!({body})", ""
+        return f"({body})", _pairs(words) if adjacent and len(words) > 1 else ""
 
-    return [[(t, q) for t in clause if (q := term_query(t))] for clause in parsed.clauses]
+    return [[(t, q, pairs) for t in clause for q, pairs in [term_query(t)] if q] for clause in parsed.clauses]
+
+
+def _pairs(words: list[list[str]]) -> str:
+    """Every two neighbours of a phrase as a pair lexeme: ('a~b' | 'a~c') & ('b~d' | …)."""
+    if any(" " in a for alternatives in words for a in alternatives):  # a hyphenated word: lexemes in a row
+        return ""
+    plain = [[unquoted(a) for a in alternatives] for alternatives in words]
+    steps = [
+        "(" + " | ".join(quoted(x + PAIR + y) for x in left for y in right) + ")"
+        for left, right in itertools.pairwise(plain)
+    ]
+    return " & ".join(steps)
 
 
 def build_tsquery(parsed: ParsedQuery) -> str:
@@ -91,9 +126,8 @@ def build_tsquery(parsed: ParsedQuery) -> str:
     for alternatives in _clauses(parsed):
         if not alternatives:
             continue
-        positive = positive or any(not t.negated for t, _q in alternatives)
-        joined = " | ".join(q for _t, q in alternatives)
-        clauses.append(f"({joined})" if len(alternatives) > 1 else joined)
+        positive = positive or any(not t.negated for t, _q, _p in alternatives)
+        clauses.append(_joined([q for _t, q, _p in alternatives]))
     if not clauses:
         raise QueryError(_("The query has no words to search for (very common words such as «и», «в» are skipped)."))
     if not positive:
@@ -101,8 +135,50 @@ def build_tsquery(parsed: ParsedQuery) -> str:
     return " & ".join(clauses)
 
 
+def _joined(alternatives: list[str]) -> str:
+    return f"({' | '.join(alternatives)})" if len(alternatives) > 1 else alternatives[0]
+
+
+@dataclass(frozen=True)
+class IndexedQuery:
+    """How the indexes find a query's matches (engine._where)."""
+
+    text: str  # the whole query: what a match is
+    words: str  # over search_vector: the clauses that are not phrases of adjacent words ("" if none)
+    pairs: str  # over phrase_vector: those phrases' neighbours, exact for two words ("" if none)
+    recheck: bool = False  # a phrase of three words or more: the pairs find candidates, `text` decides
+
+
+def indexed_query(parsed: ParsedQuery) -> IndexedQuery:
+    """Phrases of adjacent words are found through their pairs: a GIN lookup of one
+    short list instead of checking the positions of every statement holding both words."""
+    text = build_tsquery(parsed)
+    words, pairs, recheck = [], [], False
+    for alternatives in _clauses(parsed):
+        if len(alternatives) == 1 and alternatives[0][2]:
+            term_pairs = alternatives[0][2]
+            pairs.append(term_pairs)
+            recheck = recheck or " & " in term_pairs  # three words or more
+        elif alternatives:
+            words.append(_joined([q for _t, q, _p in alternatives]))
+    if not pairs:
+        return IndexedQuery(text, text, "")
+    return IndexedQuery(text, " & ".join(words), " & ".join(pairs), recheck)
+
+
 def any_term_tsquery(parsed: ParsedQuery) -> str:
     """A tsquery matching any of the query's wanted terms ("" if none): what a person's
     name is tested against for the people shown above the hits."""
-    terms = [q for alternatives in _clauses(parsed) for t, q in alternatives if not t.negated]
+    terms = [q for alternatives in _clauses(parsed) for t, q, _p in alternatives if not t.negated]
     return " | ".join(terms)
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|''|\\.)*'")
+
+
+def query_lexemes(parsed: ParsedQuery) -> list[str]:
+    """The distinct lexemes of the query's wanted terms (every form, every word of a
+    phrase): what relevance scores (ranking.RANK_SQL, champions.py)."""
+    terms = [q for alternatives in _clauses(parsed) for t, q, _p in alternatives if not t.negated]
+    found = {unquoted(m) for q in terms for m in _QUOTED.findall(q)}
+    return sorted(found)

@@ -1,0 +1,195 @@
+"""Champion lists: relevance over every match without ranking every match.
+
+The text part of RANK_SQL is ts_rank over the query's distinct lexemes L (OR'ed): a sum,
+over the lexemes a statement holds, of a score that depends only on the statement and
+the lexeme, divided by |L|. For each frequent lexeme we keep its CHAMPIONS best
+statements by that score, and the list's floor: no other statement scores above it.
+Any statement on no list of the query's lexemes then ranks at most
+sum(floors) / |L| + EXTRA_MAX (the title, name and length terms of RANK_SQL), so once
+a page's worth of candidates ranks at least that, no other match can outrank them:
+the page is exact (Fagin's threshold algorithm, with the lists as sorted access).
+
+A lexeme in at most CHAMPIONS statements needs no list: all its statements are
+candidates. A frequent lexeme with no list yet (the archive grew; `manage.py
+rebuild_champions` makes lists) leaves no bound, and the engine ranks otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from django.db import connections, router, transaction
+
+from ..models import Champion
+from .tsquery import quoted
+
+CHAMPIONS = 500  # statements per list; a lexeme in more statements than this gets one
+# The most the title, speaker's-name and length terms of RANK_SQL add (each ts_rank
+# there is normalised by flag 32, rank/(rank+1) < 1).
+EXTRA_MAX = 0.001 + 0.001 + 0.0001
+SLACK = 1e-6  # float4 scores: a candidate this close to the bound is not taken as above it
+
+# The text part of RANK_SQL for one lexeme: the score a list is ordered by.
+LEXEME_SCORE_SQL = "ts_rank('{{1,0,0,0}}', {text}, kz_lexeme_query({lexeme}), 1)"
+
+# Ties are broken as the page breaks them, newest first: a statement off a list that
+# ties with its floor is older than every statement on it.
+# Lists are filled by text length, shortest first: a text of n lexemes scores at most
+# 1 / log2(n + 1) for any lexeme, so once a lexeme has more than `size` scores above what
+# the next, longer tier can reach, its list is final and longer texts are skipped for it.
+TIERS = (8, 16, 32, 64, 128, None)
+
+SCORE_TIER_SQL = f"""
+INSERT INTO pg_temp.kz_scores (lexeme, statement_id, score, meeting_date, meeting_id, seq)
+SELECT t.lexeme, u.id, {LEXEME_SCORE_SQL.format(text="v.d", lexeme="t.lexeme")}, u.meeting_date, u.meeting_id, u.seq
+FROM pg_temp.kz_length AS l
+JOIN transcripts_utterance AS u ON u.id = l.id
+CROSS JOIN LATERAL (SELECT ts_filter(u.search_vector, '{{d}}') AS d) AS v
+CROSS JOIN LATERAL unnest(v.d) AS t
+JOIN pg_temp.kz_frequent AS f ON f.lexeme = t.lexeme AND f.open
+WHERE l.length > %(low)s AND l.length <= %(high)s
+"""
+
+CLOSE_SQL = """
+UPDATE pg_temp.kz_frequent AS f SET open = false FROM (
+    SELECT lexeme FROM pg_temp.kz_scores WHERE score >= %(reach)s GROUP BY lexeme HAVING count(*) > %(size)s
+) AS full_list WHERE f.lexeme = full_list.lexeme AND f.open
+"""
+
+LISTS_SQL = """
+CREATE TEMPORARY TABLE kz_ranked ON COMMIT DROP AS
+SELECT lexeme, statement_id, score,
+    row_number() OVER (PARTITION BY lexeme ORDER BY score DESC, meeting_date DESC, meeting_id DESC, seq DESC) AS place
+FROM pg_temp.kz_scores;
+INSERT INTO transcripts_championlist (lexeme, floor, built_at)
+SELECT lexeme, score, now() FROM pg_temp.kz_ranked WHERE place = %(size)s + 1;
+INSERT INTO transcripts_champion (lexeme, statement_id, score)
+SELECT r.lexeme, r.statement_id, r.score FROM pg_temp.kz_ranked AS r
+JOIN transcripts_championlist AS l ON l.lexeme = r.lexeme
+WHERE r.place <= %(size)s
+ORDER BY 1, 2;
+"""
+
+
+def rebuild(size: int = CHAMPIONS, using: str | None = None, log=lambda line: None) -> tuple[int, int]:
+    """Make every list afresh from the published statements: (lists, entries).
+
+    The (size + 1)-th best score of a lexeme becomes its floor and leaves the list (those
+    before it stay, even when they tie with it: «Спасибо.» scores the same everywhere).
+    Writers wait while it runs (a share lock on the statements), so none is missed."""
+    using = using or router.db_for_write(Champion)
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute("LOCK TABLE transcripts_utterance IN SHARE MODE")
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute("TRUNCATE transcripts_champion, transcripts_championlist")
+        cursor.execute(
+            "DROP TABLE IF EXISTS pg_temp.kz_frequent, pg_temp.kz_length, pg_temp.kz_scores, pg_temp.kz_ranked"
+        )
+        cursor.execute(
+            "CREATE TEMPORARY TABLE kz_frequent ON COMMIT DROP AS SELECT word AS lexeme, true AS open FROM ts_stat("
+            "'SELECT ts_filter(search_vector, ''{d}'') FROM transcripts_utterance WHERE published')"
+            " WHERE ndoc > %s",
+            [size],
+        )
+        cursor.execute("ALTER TABLE pg_temp.kz_frequent ADD PRIMARY KEY (lexeme)")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE kz_length ON COMMIT DROP AS SELECT id, length(ts_filter(search_vector, '{d}'))"
+            " AS length FROM transcripts_utterance WHERE published"
+        )
+        cursor.execute("CREATE INDEX ON pg_temp.kz_length (length)")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE kz_scores (lexeme text, statement_id bigint, score real,"
+            " meeting_date date, meeting_id bigint, seq integer) ON COMMIT DROP"
+        )
+        low, started = 0, time.perf_counter()
+        for high in TIERS:
+            cursor.execute("ANALYZE pg_temp.kz_frequent")
+            cursor.execute("ANALYZE pg_temp.kz_length")
+            cursor.execute(SCORE_TIER_SQL, {"low": low, "high": high if high is not None else 2**31 - 1})
+            scored = cursor.rowcount
+            if high is not None:
+                cursor.execute(CLOSE_SQL, {"reach": 1 / math.log2(high + 2), "size": size})
+            log(
+                f"texts of {low + 1}–{high or '…'} lexemes: {scored} scores, {cursor.rowcount} lists complete,"
+                f" {time.perf_counter() - started:.1f} s"
+            )
+            if high is None:
+                break
+            low = high
+        cursor.execute(LISTS_SQL, {"size": size})
+        cursor.execute("SELECT count(*) FROM transcripts_championlist")
+        lists = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM transcripts_champion")
+        entries = cursor.fetchone()[0]
+    return lists, entries
+
+
+def any_query(lexemes: list[str]) -> str:
+    """The lexemes OR'ed, as tsquery text."""
+    return " | ".join(quoted(lexeme) for lexeme in lexemes)
+
+
+@dataclass
+class Lists:
+    """What the lists say about a query's lexemes."""
+
+    floors: dict[str, float]  # lexeme → floor, for lexemes with a list
+    small: set[str]  # lexemes in at most CHAMPIONS statements: all their statements are candidates
+    unbounded: set[str]  # frequent lexemes with no list: no bound
+    entries: dict[int, dict[str, float]] = field(default_factory=dict)  # statement → {lexeme: score}
+
+    @property
+    def complete(self) -> bool:
+        """Every match is a candidate: each lexeme is in few statements."""
+        return not self.floors and not self.unbounded
+
+    def bound(self, size: int) -> float | None:
+        """The most a statement on no list can rank, or None if nothing bounds it."""
+        if self.unbounded:
+            return None
+        return sum(self.floors.values()) / max(size, 1) + EXTRA_MAX
+
+    def optimistic(self, statement: int, size: int) -> float:
+        """The most this candidate can rank: its known scores, and the floor for the rest."""
+        known = self.entries.get(statement, {})
+        rest = sum(floor for lexeme, floor in self.floors.items() if lexeme not in known)
+        return (sum(known.values()) + rest + len(self.small)) / max(size, 1) + EXTRA_MAX
+
+
+def read_lists(cursor, lexemes: list[str], where: str, params: list) -> Lists:
+    """The lists of the query's lexemes, and the candidates they hold."""
+    from .ranking import plan
+
+    plan(cursor, bitmap=True)  # GIN answers only through bitmaps
+    cursor.execute(
+        "SELECT lexeme, floor FROM transcripts_championlist WHERE lexeme = ANY(%s)",
+        [lexemes],
+    )
+    floors = dict(cursor.fetchall())
+    lists = Lists(floors=floors, small=set(), unbounded=set())
+    for lexeme in lexemes:
+        if lexeme in floors:
+            continue
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT FROM transcripts_utterance AS u"
+            " WHERE u.search_vector @@ kz_lexeme_query(%s) AND u.published LIMIT %s) AS few",
+            [lexeme, CHAMPIONS + 1],
+        )
+        (lists.small if cursor.fetchone()[0] <= CHAMPIONS else lists.unbounded).add(lexeme)
+    if floors:
+        cursor.execute(
+            "SELECT statement_id, lexeme, score FROM transcripts_champion WHERE lexeme = ANY(%s)",
+            [list(floors)],
+        )
+        for statement, lexeme, score in cursor.fetchall():
+            lists.entries.setdefault(statement, {})[lexeme] = score
+    for lexeme in lists.small:
+        cursor.execute(
+            f"SELECT u.id FROM transcripts_utterance AS u WHERE {where} AND u.search_vector @@ kz_lexeme_query(%s)",
+            [*params, lexeme],
+        )
+        for (statement,) in cursor.fetchall():
+            lists.entries.setdefault(statement, {})
+    return lists

@@ -1,0 +1,123 @@
+"""The page of hits: by relevance over every match, or by date.
+
+Relevance is RANK_SQL. A page is exact when
+- every match is ranked (at most RANK_ALL matches, counted exactly), or
+- the champion lists bound every statement they do not hold (champions.py) and a
+  page's worth of their candidates ranks above that bound.
+Otherwise (a big match set the lists cannot bound, as a phrase of two common words)
+the page ranks the lists' candidates and the 1% sample's matches: an approximation
+the page says it is, and bench/shapes.py measures.
+"""
+
+from __future__ import annotations
+
+from . import champions, counting
+from .tsquery import query_lexemes
+
+PAGE_SIZE = 20
+RANK_ALL = 1500  # up to this many matches, rank them all (~15 µs each: read and rank the vector)
+BATCH = 100  # candidates ranked per round, best bound first
+APPROXIMATE_SAMPLE = 1000  # the newest of the 10% sample's matches, ranked when nothing bounds the rest
+
+# Relevance. The text decides: how well the statement's own words (weight D, ts_filter)
+# match the query's lexemes (%(any)s: all of them OR'ed), normalised by the text's length
+# (flag 1, as BM25 does). A whole-query match on the title (B) or the speaker's name (A)
+# adds less than 0.001 each (flag 32: rank / (rank + 1)), below any match in a text (one
+# word in 10,000 scores 0.04). Last, at most 0.0001 for length, so among name-only matches
+# a name query never opens with «Спасибо.». champions.EXTRA_MAX is what these three add at
+# most: kept small, so that the lists' bound is tight.
+RANK_SQL = (
+    "ts_rank('{1,0,0,0}', ts_filter(u.search_vector, '{d}'), %(any)s::tsquery, 1)"
+    " + 0.001 * ts_rank('{0,0,1,0}', u.search_vector, %(q)s::tsquery, 32)"
+    " + 0.001 * ts_rank('{0,0,0,1}', u.search_vector, %(q)s::tsquery, 32)"
+    " + 0.0001 * least(length(u.search_vector), 100) / 100.0"
+)
+NEWEST = "u.meeting_date DESC, u.meeting_id DESC, u.seq DESC"
+ORDER = {"newest": NEWEST, "oldest": "u.meeting_date, u.meeting_id, u.seq"}
+DENSE = 0.01  # above this share of all rows matching, date sorts walk the date index
+
+
+def plan(cursor, *, bitmap: bool) -> None:
+    """Pin the plan shape. We know the match count before the planner does: few
+    matches → GIN bitmap; many → walk an index and test each row."""
+    on_off = ("off", "on") if bitmap else ("on", "off")
+    cursor.execute(
+        f"SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = {on_off[0]};"
+        f" SET LOCAL enable_bitmapscan = {on_off[1]}"
+    )
+
+
+def relevance_page(cursor, where: str, params: list, parsed, tsquery: str, *, total: int, exact_total: bool, page: int):
+    """[(id, rank)] for the page, and whether it is exact."""
+    offset, need = (page - 1) * PAGE_SIZE, page * PAGE_SIZE
+    lexemes = query_lexemes(parsed)
+    args = {"q": tsquery, "any": champions.any_query(lexemes) or tsquery}
+    if exact_total and total <= RANK_ALL:
+        return _rank_all(cursor, where, params, args, offset), True
+    lists = champions.read_lists(cursor, lexemes, where, params)
+    bound = lists.bound(len(lexemes))
+    pending = sorted(lists.entries, key=lambda s: -lists.optimistic(s, len(lexemes)))
+    ranked: dict[int, tuple] = {}
+    while pending:
+        batch, pending = pending[:BATCH], pending[BATCH:]
+        ranked.update(_rank_ids(cursor, where, params, args, batch))
+        best = sorted(ranked.values(), reverse=True)[:need]
+        rest = lists.optimistic(pending[0], len(lexemes)) if pending else 0.0
+        if bound is not None and len(best) == need and best[-1][0] >= max(bound, rest) + champions.SLACK:
+            return [(i, r) for r, _key, i in best[offset:]], True
+    if lists.complete:  # every match was a candidate
+        best = sorted(ranked.values(), reverse=True)
+        return [(i, r) for r, _key, i in best[offset:need]], True
+    if exact_total and total <= 4 * RANK_ALL:  # the lists did not settle it; still affordable
+        return _rank_all(cursor, where, params, args, offset), True
+    # Approximate: the candidates and a sample of the rest.
+    plan(cursor, bitmap=True)
+    cursor.execute(
+        f"SELECT u.id FROM transcripts_utterance u WHERE {where} AND u.id %% {int(counting.SAMPLE)} = 0"
+        f" ORDER BY {NEWEST} LIMIT %s",
+        [*params, max(APPROXIMATE_SAMPLE, 2 * need)],
+    )
+    sampled = [row[0] for row in cursor.fetchall() if row[0] not in ranked]
+    ranked.update(_rank_ids(cursor, where, params, args, sampled, checked=True))
+    best = sorted(ranked.values(), reverse=True)
+    return [(i, r) for r, _key, i in best[offset:need]], False
+
+
+def _rank_all(cursor, where: str, params: list, args: dict, offset: int) -> list[tuple[int, float]]:
+    plan(cursor, bitmap=True)
+    cursor.execute(
+        f"SELECT u.id, {_named(RANK_SQL)} AS rank FROM transcripts_utterance u WHERE {where}"
+        f" ORDER BY rank DESC, {NEWEST} LIMIT %s OFFSET %s",
+        [args["any"], args["q"], args["q"], *params, PAGE_SIZE, offset],
+    )
+    return cursor.fetchall()
+
+
+def _rank_ids(cursor, where: str, params: list, args: dict, ids: list[int], checked: bool = False) -> dict:
+    """{id: (rank, date key, id)} for those of ids that match (checked: known to)."""
+    if not ids:
+        return {}
+    plan(cursor, bitmap=False)
+    condition = "u.id = ANY(%s)" if checked else f"u.id = ANY(%s) AND {where}"
+    cursor.execute(
+        f"SELECT u.id, {_named(RANK_SQL)}, u.meeting_date, u.meeting_id, u.seq FROM transcripts_utterance u"
+        f" WHERE {condition}",
+        [args["any"], args["q"], args["q"], ids] + ([] if checked else params),
+    )
+    return {i: (rank, (date, meeting, seq), i) for i, rank, date, meeting, seq in cursor.fetchall()}
+
+
+def _named(sql: str) -> str:
+    """RANK_SQL with positional parameters (any, q, q), for queries built with %s."""
+    return sql.replace("%(any)s", "%s").replace("%(q)s", "%s")
+
+
+def date_page(cursor, where: str, params: list, sort: str, *, density: float, page: int) -> list[int]:
+    """Ids of the page by date: a bitmap of every match, sorted, when matches are few;
+    else a walk of the date index, which finds a page after ~PAGE_SIZE / density rows."""
+    plan(cursor, bitmap=density < DENSE)
+    cursor.execute(
+        f"SELECT u.id FROM transcripts_utterance u WHERE {where} ORDER BY {ORDER[sort]} LIMIT %s OFFSET %s",
+        [*params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
+    )
+    return [row[0] for row in cursor.fetchall()]
