@@ -339,7 +339,10 @@ def test_large_results_are_estimated_from_the_statement_sample(archive, monkeypa
     last = found("Путин", page=results.num_pages)  # every promised page has hits
     assert last.hits and len(last.hits) <= 20
     html = client.get(reverse("search"), {"q": "Путин"}).content.decode()
-    assert "около" in html
+    assert "около" in html and f"оценка по выборке в 10%, ±{results.total.margin_percent}%" in html
+    data = client.get(reverse("search"), {"q": "Путин", "format": "json"}).json()
+    assert data["total_is_estimate"] and data["total_margin"] == pytest.approx(results.total.margin)
+    assert all(year["margin"] > 0 for year in data["facets"]["years"])
 
 
 def test_a_sample_too_small_to_say_gives_exact_counts(archive, monkeypatch):

@@ -57,6 +57,8 @@ def results_json(request, results) -> dict:
         "query": results.request.q,
         "total": results.total.value,
         "total_is_estimate": results.total.estimated,
+        "total_margin": results.total.margin,  # relative, 95%; 0 when exact
+        "relevance_is_approximate": results.ranked_subset,
         "meetings": results.meetings.value,
         "page": results.request.page,
         "num_pages": results.num_pages,
@@ -75,6 +77,6 @@ def results_json(request, results) -> dict:
         "facets": {
             "estimated": results.total.estimated,
             "speakers": [{**serializers.speaker(s), "count": n} for s, n in results.speaker_facets],
-            "years": [{"year": y, "count": n} for y, n in results.year_facets],
+            "years": [{"year": y, "count": t.value, "margin": t.margin} for y, t in results.year_totals],
         },
     }
