@@ -60,12 +60,15 @@ def request_for(entry: dict):
 
 def all_matches(cursor, request) -> list[dict]:
     """Every published match of the request with both scores, newest first."""
+    from transcripts.search.champions import any_query
     from transcripts.search.engine import RANK_SQL
     from transcripts.search.syntax import parse_query
-    from transcripts.search.tsquery import any_term_tsquery, build_tsquery
+    from transcripts.search.tsquery import build_tsquery, query_lexemes
 
     parsed = parse_query(request.q)
-    params = {"q": build_tsquery(parsed), "any": any_term_tsquery(parsed), "speakers": list(request.speakers)}
+    # What the engine ranks with: the query's lexemes OR'ed (ranking.relevance_page).
+    wanted = any_query(query_lexemes(parsed))
+    params = {"q": build_tsquery(parsed), "any": wanted, "speakers": list(request.speakers)}
     speaker = " AND coalesce(u.speaker_id, 0) = ANY(%(speakers)s)" if request.speakers else ""
     cursor.execute(
         "SELECT r.id, m.source_file, r.seq, r.meeting_date, r.meeting_id, r.before, r.after FROM ("

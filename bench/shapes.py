@@ -126,7 +126,7 @@ def exact(request, results) -> dict:
             cursor.execute(
                 f"SELECT u.id FROM transcripts_utterance u WHERE {where}"
                 f" ORDER BY {ranking._named(ranking.RANK_SQL)} DESC, {ranking.NEWEST} LIMIT %s",
-                [*params, any_query, results.tsquery, results.tsquery, PAGE_SIZE],
+                [*params, any_query, PAGE_SIZE],
             )
             best = {row[0] for row in cursor.fetchall()}
     naive_ms = (time.perf_counter() - started) * 1000

@@ -19,11 +19,13 @@ SIZE = 60  # small lists, so that most statements of a common word are off its l
 
 
 def scores(lexeme: str) -> dict[int, float]:
-    """Every published statement's score for the lexeme (text part), computed directly."""
+    """Every published statement's score for the lexeme (RANK_SQL for it alone), computed directly."""
+    score = champions.LEXEME_SCORE_SQL.format(
+        text="ts_filter(u.search_vector, '{d}')", vector="u.search_vector", lexeme="%s"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT u.id, ts_rank('{1,0,0,0}', ts_filter(u.search_vector, '{d}'), kz_lexeme_query(%s), 1)"
-            " FROM transcripts_utterance u"
+            f"SELECT u.id, {score} FROM transcripts_utterance u"
             " WHERE u.published AND ts_filter(u.search_vector, '{d}') @@ kz_lexeme_query(%s)",
             [lexeme, lexeme],
         )
@@ -68,7 +70,7 @@ def exact_top(request: SearchRequest, results) -> list[int]:
         cursor.execute(
             f"SELECT u.id FROM transcripts_utterance u WHERE {where}"
             f" ORDER BY {ranking._named(ranking.RANK_SQL)} DESC, {ranking.NEWEST} LIMIT %s OFFSET %s",
-            [*params, any_query, results.tsquery, results.tsquery, 20, (request.page - 1) * 20],
+            [*params, any_query, 20, (request.page - 1) * 20],
         )
         return [row[0] for row in cursor.fetchall()]
 

@@ -312,7 +312,7 @@ def exact_order(q, **filters):
         cursor.execute(
             f"SELECT u.id FROM transcripts_utterance u WHERE {where}"
             f" ORDER BY {ranking._named(ranking.RANK_SQL)} DESC, {ranking.NEWEST}",
-            [*params, any_query, results.tsquery, results.tsquery],
+            [*params, any_query],
         )
         return [row[0] for row in cursor.fetchall()]
 

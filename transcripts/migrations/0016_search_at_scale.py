@@ -15,7 +15,7 @@ import django.db.models.functions.math
 import django.db.models.lookups
 from django.db import migrations, models
 
-# The text part of RANK_SQL for one lexeme (transcripts/search/ranking.py LEXEME_SCORE_SQL).
+# RANK_SQL for one lexeme (transcripts/search/champions.py LEXEME_SCORE_SQL).
 CHAMPION_TRIGGER = r"""
 -- One lexeme as a tsquery, whatever it holds (tsquery quotes \ and ' by doubling).
 CREATE FUNCTION kz_lexeme_query(lexeme text) RETURNS tsquery LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -33,7 +33,8 @@ BEGIN
     CROSS JOIN LATERAL (SELECT ts_filter(n.search_vector, '{d}') AS d) AS v
     CROSS JOIN LATERAL unnest(v.d) AS t
     JOIN transcripts_championlist AS l ON l.lexeme = t.lexeme
-    CROSS JOIN LATERAL (SELECT ts_rank('{1,0,0,0}', v.d, kz_lexeme_query(t.lexeme), 1) AS score) AS s
+    CROSS JOIN LATERAL (SELECT ts_rank('{1,0,0,0}', v.d, kz_lexeme_query(t.lexeme), 1)
+        + 0.0001 * least(length(n.search_vector), 100) / 100.0 AS score) AS s
     WHERE n.published AND s.score > l.floor
     ORDER BY 1, 2
     ON CONFLICT (lexeme, statement_id) DO UPDATE SET score = excluded.score;

@@ -1,13 +1,13 @@
 """Champion lists: relevance over every match without ranking every match.
 
-The text part of RANK_SQL is ts_rank over the query's distinct lexemes L (OR'ed): a sum,
-over the lexemes a statement holds, of a score that depends only on the statement and
-the lexeme, divided by |L|. For each frequent lexeme we keep its CHAMPIONS best
-statements by that score, and the list's floor: no other statement scores above it.
-Any statement on no list of the query's lexemes then ranks at most
-sum(floors) / |L| + EXTRA_MAX (the title, name and length terms of RANK_SQL), so once
-a page's worth of candidates ranks at least that, no other match can outrank them:
-the page is exact (Fagin's threshold algorithm, with the lists as sorted access).
+RANK_SQL is, for a query of distinct lexemes L, the mean over L of a score that depends
+only on the statement and one lexeme (LEXEME_SCORE_SQL). For each frequent lexeme we keep
+its CHAMPIONS best statements by that score (ties newest first, as pages break them) and
+the list's floor: no statement off the list scores above it. A statement on none of the
+query's lists then ranks at most sum(floors) / |L|; once a page's worth of candidates
+ranks above that and above what the unranked candidates could reach, no other match can
+outrank them, and the page is exact (Fagin's threshold algorithm, the lists as sorted
+access). For one lexeme the list order is the page order, ties included.
 
 A lexeme in at most CHAMPIONS statements needs no list: all its statements are
 candidates. A frequent lexeme with no list yet (the archive grew; `manage.py
@@ -26,13 +26,15 @@ from ..models import Champion
 from .tsquery import quoted
 
 CHAMPIONS = 500  # statements per list; a lexeme in more statements than this gets one
-# The most the title, speaker's-name and length terms of RANK_SQL add (each ts_rank
-# there is normalised by flag 32, rank/(rank+1) < 1).
-EXTRA_MAX = 0.001 + 0.001 + 0.0001
 SLACK = 1e-6  # float4 scores: a candidate this close to the bound is not taken as above it
 
-# The text part of RANK_SQL for one lexeme: the score a list is ordered by.
-LEXEME_SCORE_SQL = "ts_rank('{{1,0,0,0}}', {text}, kz_lexeme_query({lexeme}), 1)"
+# RANK_SQL for a query of one lexeme: the score a list is ordered by. For a query of
+# lexemes L, RANK_SQL is the mean of these scores over L (a lexeme the statement lacks
+# scores the length term alone, at most 0.0001, below every floor).
+LEXEME_SCORE_SQL = (
+    "ts_rank('{{1,0,0,0}}', {text}, kz_lexeme_query({lexeme}), 1)"  # text: ts_filter(vector, '{{d}}')
+    " + 0.0001 * least(length({vector}), 100) / 100.0"
+)
 
 # Ties are broken as the page breaks them, newest first: a statement off a list that
 # ties with its floor is older than every statement on it.
@@ -43,7 +45,8 @@ TIERS = (8, 16, 32, 64, 128, None)
 
 SCORE_TIER_SQL = f"""
 INSERT INTO pg_temp.kz_scores (lexeme, statement_id, score, meeting_date, meeting_id, seq)
-SELECT t.lexeme, u.id, {LEXEME_SCORE_SQL.format(text="v.d", lexeme="t.lexeme")}, u.meeting_date, u.meeting_id, u.seq
+SELECT t.lexeme, u.id, {LEXEME_SCORE_SQL.format(text="v.d", vector="u.search_vector", lexeme="t.lexeme")},
+    u.meeting_date, u.meeting_id, u.seq
 FROM pg_temp.kz_length AS l
 JOIN transcripts_utterance AS u ON u.id = l.id
 CROSS JOIN LATERAL (SELECT ts_filter(u.search_vector, '{{d}}') AS d) AS v
@@ -100,7 +103,7 @@ def rebuild(size: int = CHAMPIONS, using: str | None = None, log=lambda line: No
         )
         cursor.execute("CREATE INDEX ON pg_temp.kz_length (length)")
         cursor.execute(
-            "CREATE TEMPORARY TABLE kz_scores (lexeme text, statement_id bigint, score real,"
+            "CREATE TEMPORARY TABLE kz_scores (lexeme text, statement_id bigint, score double precision,"
             " meeting_date date, meeting_id bigint, seq integer) ON COMMIT DROP"
         )
         low, started = 0, time.perf_counter()
@@ -108,11 +111,12 @@ def rebuild(size: int = CHAMPIONS, using: str | None = None, log=lambda line: No
             cursor.execute("ANALYZE pg_temp.kz_frequent")
             cursor.execute("ANALYZE pg_temp.kz_length")
             cursor.execute(SCORE_TIER_SQL, {"low": low, "high": high if high is not None else 2**31 - 1})
-            scored = cursor.rowcount
+            scored, closed = cursor.rowcount, "the rest"
             if high is not None:
-                cursor.execute(CLOSE_SQL, {"reach": 1 / math.log2(high + 2), "size": size})
+                cursor.execute(CLOSE_SQL, {"reach": 1 / math.log2(high + 2) + 0.0001, "size": size})
+                closed = cursor.rowcount
             log(
-                f"texts of {low + 1}–{high or '…'} lexemes: {scored} scores, {cursor.rowcount} lists complete,"
+                f"texts of {low + 1}–{high or '…'} lexemes: {scored} scores, {closed} lists complete,"
                 f" {time.perf_counter() - started:.1f} s"
             )
             if high is None:
@@ -145,17 +149,22 @@ class Lists:
         """Every match is a candidate: each lexeme is in few statements."""
         return not self.floors and not self.unbounded
 
+    @property
+    def single(self) -> bool:
+        """One lexeme, with a list: candidates in list order are the page's order, ties too."""
+        return len(self.floors) == 1 and not self.small and not self.unbounded
+
     def bound(self, size: int) -> float | None:
         """The most a statement on no list can rank, or None if nothing bounds it."""
         if self.unbounded:
             return None
-        return sum(self.floors.values()) / max(size, 1) + EXTRA_MAX
+        return sum(self.floors.values()) / max(size, 1)
 
     def optimistic(self, statement: int, size: int) -> float:
         """The most this candidate can rank: its known scores, and the floor for the rest."""
         known = self.entries.get(statement, {})
         rest = sum(floor for lexeme, floor in self.floors.items() if lexeme not in known)
-        return (sum(known.values()) + rest + len(self.small)) / max(size, 1) + EXTRA_MAX
+        return (sum(known.values()) + rest + 1.0001 * len(self.small)) / max(size, 1)
 
 
 def read_lists(cursor, lexemes: list[str], where: str, params: list) -> Lists:

@@ -21,16 +21,13 @@ APPROXIMATE_SAMPLE = 1000  # the newest of the 10% sample's matches, ranked when
 
 # Relevance. The text decides: how well the statement's own words (weight D, ts_filter)
 # match the query's lexemes (%(any)s: all of them OR'ed), normalised by the text's length
-# (flag 1, as BM25 does). A whole-query match on the title (B) or the speaker's name (A)
-# adds less than 0.001 each (flag 32: rank / (rank + 1)), below any match in a text (one
-# word in 10,000 scores 0.04). Last, at most 0.0001 for length, so among name-only matches
-# a name query never opens with «Спасибо.». champions.EXTRA_MAX is what these three add at
-# most: kept small, so that the lists' bound is tight.
-RANK_SQL = (
-    "ts_rank('{1,0,0,0}', ts_filter(u.search_vector, '{d}'), %(any)s::tsquery, 1)"
-    " + 0.001 * ts_rank('{0,0,1,0}', u.search_vector, %(q)s::tsquery, 32)"
-    " + 0.001 * ts_rank('{0,0,0,1}', u.search_vector, %(q)s::tsquery, 32)"
-    " + 0.0001 * least(length(u.search_vector), 100) / 100.0"
+# (flag 1, as BM25 does). A match on the speaker's name or the title alone scores 0 there,
+# below any match in a text (one word in 10,000 scores 0.04). Last, LENGTH_SQL (at most
+# 0.0001), so among name-only matches a name query never opens with «Спасибо.». Every part
+# depends on the statement and one lexeme at a time, which the champion lists rely on.
+LENGTH_SQL = "0.0001 * least(length({vector}), 100) / 100.0"
+RANK_SQL = "ts_rank('{1,0,0,0}', ts_filter(u.search_vector, '{d}'), %(any)s::tsquery, 1) + " + LENGTH_SQL.format(
+    vector="u.search_vector"
 )
 NEWEST = "u.meeting_date DESC, u.meeting_id DESC, u.seq DESC"
 ORDER = {"newest": NEWEST, "oldest": "u.meeting_date, u.meeting_id, u.seq"}
@@ -51,19 +48,23 @@ def relevance_page(cursor, where: str, params: list, parsed, tsquery: str, *, to
     """[(id, rank)] for the page, and whether it is exact."""
     offset, need = (page - 1) * PAGE_SIZE, page * PAGE_SIZE
     lexemes = query_lexemes(parsed)
-    args = {"q": tsquery, "any": champions.any_query(lexemes) or tsquery}
+    args = {"any": champions.any_query(lexemes) or tsquery}
     if exact_total and total <= RANK_ALL:
         return _rank_all(cursor, where, params, args, offset), True
     lists = champions.read_lists(cursor, lexemes, where, params)
     bound = lists.bound(len(lexemes))
     pending = sorted(lists.entries, key=lambda s: -lists.optimistic(s, len(lexemes)))
     ranked: dict[int, tuple] = {}
+    batch_size = max(need + need // 2, BATCH)
     while pending:
-        batch, pending = pending[:BATCH], pending[BATCH:]
+        batch, pending = pending[:batch_size], pending[batch_size:]
+        batch_size *= 2
         ranked.update(_rank_ids(cursor, where, params, args, batch))
         best = sorted(ranked.values(), reverse=True)[:need]
+        if bound is None or len(best) < need:
+            continue
         rest = lists.optimistic(pending[0], len(lexemes)) if pending else 0.0
-        if bound is not None and len(best) == need and best[-1][0] >= max(bound, rest) + champions.SLACK:
+        if _settled(best[-1][0], bound, rest, single=lists.single):
             return [(i, r) for r, _key, i in best[offset:]], True
     if lists.complete:  # every match was a candidate
         best = sorted(ranked.values(), reverse=True)
@@ -75,7 +76,7 @@ def relevance_page(cursor, where: str, params: list, parsed, tsquery: str, *, to
     cursor.execute(
         f"SELECT u.id FROM transcripts_utterance u WHERE {where} AND u.id %% {int(counting.SAMPLE)} = 0"
         f" ORDER BY {NEWEST} LIMIT %s",
-        [*params, max(APPROXIMATE_SAMPLE, 2 * need)],
+        [*params, min(max(APPROXIMATE_SAMPLE, 2 * need), 20 * APPROXIMATE_SAMPLE)],
     )
     sampled = [row[0] for row in cursor.fetchall() if row[0] not in ranked]
     ranked.update(_rank_ids(cursor, where, params, args, sampled, checked=True))
@@ -83,12 +84,20 @@ def relevance_page(cursor, where: str, params: list, parsed, tsquery: str, *, to
     return [(i, r) for r, _key, i in best[offset:need]], False
 
 
+def _settled(last: float, bound: float, rest: float, *, single: bool) -> bool:
+    """Whether the page's last hit outranks every statement off the lists (bound) and
+    every candidate not yet ranked (rest). For one lexeme, a statement off its list that
+    ties with the floor is older than those on it, so ties with the bound are settled."""
+    above_bound = last >= bound - champions.SLACK if single else last > bound + champions.SLACK
+    return above_bound and last > rest + champions.SLACK
+
+
 def _rank_all(cursor, where: str, params: list, args: dict, offset: int) -> list[tuple[int, float]]:
     plan(cursor, bitmap=True)
     cursor.execute(
         f"SELECT u.id, {_named(RANK_SQL)} AS rank FROM transcripts_utterance u WHERE {where}"
         f" ORDER BY rank DESC, {NEWEST} LIMIT %s OFFSET %s",
-        [args["any"], args["q"], args["q"], *params, PAGE_SIZE, offset],
+        [args["any"], *params, PAGE_SIZE, offset],
     )
     return cursor.fetchall()
 
@@ -102,14 +111,14 @@ def _rank_ids(cursor, where: str, params: list, args: dict, ids: list[int], chec
     cursor.execute(
         f"SELECT u.id, {_named(RANK_SQL)}, u.meeting_date, u.meeting_id, u.seq FROM transcripts_utterance u"
         f" WHERE {condition}",
-        [args["any"], args["q"], args["q"], ids] + ([] if checked else params),
+        [args["any"], ids] + ([] if checked else params),
     )
     return {i: (rank, (date, meeting, seq), i) for i, rank, date, meeting, seq in cursor.fetchall()}
 
 
 def _named(sql: str) -> str:
-    """RANK_SQL with positional parameters (any, q, q), for queries built with %s."""
-    return sql.replace("%(any)s", "%s").replace("%(q)s", "%s")
+    """RANK_SQL with a positional parameter (any), for queries built with %s."""
+    return sql.replace("%(any)s", "%s")
 
 
 def date_page(cursor, where: str, params: list, sort: str, *, density: float, page: int) -> list[int]:
