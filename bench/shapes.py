@@ -7,9 +7,11 @@ a real text, a rare word newest first, OR, an exclusion, a deep page, a place…
 --per-shape distinct queries with the seed from the archive's own words (by frequency
 band: the did-you-mean word list holds every word's statement count) and from all of its
 speakers (uniformly, not only the largest), then times each once — its first run — as the
-whole /search/ page through Django with the page cache off. Then, per query, against the
-exact answer over every match: how many of the page's hits the exact top of engine.RANK_SQL
-shares (relevance shapes), and the error of the total when it is an estimate.
+whole /search/ page through Django with the page cache off; then search_archive() alone (its
+second run), and the naive answer over every match (count, years, the exact top of RANK_SQL)
+with its time. Per query: how many of the page's hits the exact top shares (relevance
+shapes), whether the engine called its page exact, the error of an estimated total and of
+its worst year.
 
 --bench reads the synthetic archive of bench/search_bench.py (kzarchive_bench; build it
 first); otherwise the configured database. Prints a table with the date, commit, CPU and
@@ -190,8 +192,8 @@ def main(argv=None) -> int:
     )
     report = {"seed": args.seed, "statements": statements, "machine": machine(), "shapes": {}}
     header = (
-        f"{'shape':32} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'naive50':>8}  {'agree min/mean':>14}"
-        f"  {'err total/year':>14}  codes"
+        f"{'shape':32} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'search50':>8} {'naive50':>8}  {'agree min/mean':>14}"
+        f" {'exact':>7} {'err total/year':>14}  codes"
     )
     print(header)
     for name, queries in drawn.items():
@@ -203,12 +205,17 @@ def main(argv=None) -> int:
             codes[response.status_code] = codes.get(response.status_code, 0) + 1
             form = SearchForm(QueryDict(urlencode(params)))  # as the view gets them (speaker is a list)
             if response.status_code == 200 and form.is_valid():
-                results = search_archive(form.search_request())
-                checks.append({"params": params, **exact(form.search_request(), results)})
+                started = time.perf_counter()
+                results = search_archive(form.search_request())  # its second run: the page ran it first
+                search_ms = (time.perf_counter() - started) * 1000
+                timing = {"page_ms": times[-1], "search_ms": search_ms, "exact_page": not results.ranked_subset}
+                checks.append({"params": params, **timing, **exact(form.search_request(), results)})
         agreements = [c["agreement"] for c in checks if "agreement" in c]
         errors = [abs(c["total_error"]) for c in checks if c["estimated"]]
         year_errors = [c["year_error_max"] for c in checks if c["estimated"]]
         naive = sorted(c["naive_ms"] for c in checks)
+        searches = sorted(c["search_ms"] for c in checks)
+        exact_pages = sum(c["exact_page"] for c in checks)
         times.sort()
         row = {
             "p50_ms": statistics.median(times),
@@ -220,15 +227,18 @@ def main(argv=None) -> int:
             "estimate_error_max": max(errors) if errors else None,
             "year_error_max": max(year_errors) if year_errors else None,
             "naive_p50_ms": statistics.median(naive) if naive else None,
+            "search_p50_ms": statistics.median(searches) if searches else None,
+            "exact_pages": exact_pages,
             "queries": checks,
         }
         report["shapes"][name] = row
         agree = f"{row['agreement_min']:.2f}/{row['agreement_mean']:.2f}" if agreements else "—"
         error = f"{row['estimate_error_max']:.1%}/{row['year_error_max']:.0%}" if errors else "exact"
         naive_p50 = f"{row['naive_p50_ms']:.0f}" if naive else "—"
+        search_p50 = f"{row['search_p50_ms']:.0f}" if searches else "—"
         print(
-            f"{name:32} {row['p50_ms']:7.0f} {row['p95_ms']:7.0f} {row['max_ms']:7.0f} {naive_p50:>8}"
-            f"  {agree:>14}  {error:>14}  {codes}"
+            f"{name:32} {row['p50_ms']:7.0f} {row['p95_ms']:7.0f} {row['max_ms']:7.0f} {search_p50:>8} {naive_p50:>8}"
+            f"  {agree:>14} {exact_pages:>3}/{len(checks):<3} {error:>14}  {codes}"
         )
     out = ROOT / "bench" / "results" / f"shapes-{statements}-{args.seed}.json"
     out.parent.mkdir(exist_ok=True)
