@@ -28,6 +28,9 @@ RESULTS = ROOT / "bench" / "results"
 # The code under test; others edit it while benchmarks run, so the report says which version ran.
 WATCHED = (
     "transcripts/search/engine.py",
+    "transcripts/search/counting.py",
+    "transcripts/search/ranking.py",
+    "transcripts/search/champions.py",
     "transcripts/search/tsquery.py",
     "transcripts/search/syntax.py",
     "transcripts/views.py",
@@ -89,6 +92,7 @@ def setup_database(args) -> dict:
         log(f"creating database {build.BENCH_DB} ({held})…")
         build.recreate_database()
     os.environ["DATABASE_URL"] = build.server_url(build.BENCH_DB)
+    os.environ["KZ_PAGE_CACHE"] = "off"  # repeated runs of a page must render it, not read it back
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kzarchive.settings")
     import django
     from django.core.management import call_command

@@ -151,3 +151,18 @@ def test_a_phrase_found_by_its_pairs_is_the_phrase_found_by_positions(archive, c
         assert bool(results.indexed.pairs) == uses_pairs, q
         found += bool(by_positions)
     assert found >= 8
+
+
+def test_ingest_gives_a_list_to_a_word_that_became_frequent(archive, monkeypatch, tmp_path):
+    monkeypatch.setattr(champions, "CHAMPIONS", 30)
+    assert not ChampionList.objects.filter(lexeme="подшипник").exists()
+    turns = [("В.Путин", f"Подшипник номер {i} и ещё {'слово ' * (i % 7)}готов.") for i in range(40)]
+    (tmp_path / "bearings.txt").write_text(transcript(turns, lead=""), encoding="utf-8")
+    champions.rebuild(30)  # lists for what is frequent now; «подшипник» is not there yet
+    assert not ingest_paths([tmp_path]).failures
+    listing = ChampionList.objects.get(lexeme="подшипник")
+    every = scores("подшипник")
+    on_list = dict(Champion.objects.filter(lexeme="подшипник").values_list("statement_id", "score"))
+    assert len(every) == 40 and len(on_list) == 30
+    assert listing.floor == pytest.approx(sorted(every.values(), reverse=True)[30], rel=1e-9)
+    assert all(score <= listing.floor * (1 + 1e-6) for s, score in every.items() if s not in on_list)

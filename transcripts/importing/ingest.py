@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from .. import dates
 from ..models import Meeting, Speaker, SpeakerAlias, Utterance
+from ..search import champions
 from . import parser
 from .files import Source, Unreadable, collect_files, read_source
 from .locks import advisory_lock
@@ -77,6 +78,9 @@ def ingest_files(
         report.results.append(result)
         if on_file:
             on_file(result)
+    # Words that became frequent get their champion lists now (search/champions.py).
+    changed = [r.meeting_id for r in report.results if r.status in (ADDED, UPDATED) and r.meeting_id]
+    champions.extend(changed)
     return report
 
 

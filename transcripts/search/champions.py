@@ -130,6 +130,60 @@ def rebuild(size: int = CHAMPIONS, using: str | None = None, log=lambda line: No
     return lists, entries
 
 
+TEXT_OF_U = "ts_filter(u.search_vector, '{d}')"
+BEST_SQL = f"""
+SELECT u.id, {LEXEME_SCORE_SQL.format(text=TEXT_OF_U, vector="u.search_vector", lexeme="%(lexeme)s")} AS score
+FROM transcripts_utterance AS u
+WHERE u.published AND u.search_vector @@ kz_lexeme_query(%(lexeme)s)
+ORDER BY score DESC, u.meeting_date DESC, u.meeting_id DESC, u.seq DESC
+LIMIT %(size)s + 1
+"""
+
+
+def extend(meeting_ids: list[int], size: int | None = None, using: str | None = None) -> int:
+    """Give a list to each lexeme of these meetings' texts that has none and is now in more
+    than `size` published statements (ingest calls this after a run); returns how many.
+    Cheap when nothing crossed the line: one GIN probe per lexeme without a list."""
+    if not meeting_ids:
+        return 0
+    size = size or CHAMPIONS
+    using = using or router.db_for_write(Champion)
+    made = 0
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute("LOCK TABLE transcripts_utterance IN SHARE MODE")  # no statement slips between
+        cursor.execute(
+            "SELECT DISTINCT t.lexeme FROM transcripts_utterance AS u, unnest(ts_filter(u.search_vector, '{d}')) AS t"
+            " WHERE u.meeting_id = ANY(%s) AND u.published"
+            " AND NOT EXISTS (SELECT FROM transcripts_championlist AS l WHERE l.lexeme = t.lexeme)",
+            [list(meeting_ids)],
+        )
+        unlisted = [row[0] for row in cursor.fetchall()]
+        from .ranking import plan
+
+        plan(cursor, bitmap=True)
+        for lexeme in unlisted:
+            cursor.execute(
+                "SELECT count(*) FROM (SELECT FROM transcripts_utterance AS u"
+                " WHERE u.search_vector @@ kz_lexeme_query(%s) AND u.published LIMIT %s) AS few",
+                [lexeme, size + 1],
+            )
+            if cursor.fetchone()[0] <= size:
+                continue
+            cursor.execute(BEST_SQL, {"lexeme": lexeme, "size": size})
+            *listed, (_floor_id, floor) = cursor.fetchall()
+            cursor.executemany(
+                "INSERT INTO transcripts_champion (lexeme, statement_id, score) VALUES (%s, %s, %s)"
+                " ON CONFLICT (lexeme, statement_id) DO UPDATE SET score = excluded.score",
+                [(lexeme, statement, score) for statement, score in listed],
+            )
+            cursor.execute(
+                "INSERT INTO transcripts_championlist (lexeme, floor, built_at) VALUES (%s, %s, now())",
+                [lexeme, floor],
+            )
+            made += 1
+    return made
+
+
 def any_query(lexemes: list[str]) -> str:
     """The lexemes OR'ed, as tsquery text."""
     return " | ".join(quoted(lexeme) for lexeme in lexemes)
