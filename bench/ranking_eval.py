@@ -7,7 +7,7 @@ kzarchive_rankeval (bench/morphology_eval.py's setup), then, for each query of
 bench/ranking_judgments.json, ranks ALL its matches (exact, no sample) three ways:
 
 * before: ts_rank(search_vector, q), the archive's ranking before 7ad42b4;
-* after:  engine.RANK_SQL, today's ranking formula, over every match;
+* after:  ranking.rank_sql(), today's ranking formula, over every match;
 * page:   the hits engine.search_archive returns on page 1, as a reader sees them.
 
 Ties go newest first (meeting date, meeting, seq descending), as the engine breaks them.
@@ -42,7 +42,7 @@ RESULTS = ROOT / "bench" / "results" / "ranking.json"
 RANK_DB = "kzarchive_rankeval"
 K = 10
 FUNCTIONS = ("before", "after", "page")
-BEFORE_SQL = "ts_rank(search_vector, %(q)s::tsquery)"
+BEFORE_SQL = "ts_rank(u.search_vector, %s::tsquery)"
 
 
 def request_for(entry: dict):
@@ -60,23 +60,25 @@ def request_for(entry: dict):
 
 def all_matches(cursor, request) -> list[dict]:
     """Every published match of the request with both scores, newest first."""
-    from transcripts.search.champions import any_query
-    from transcripts.search.engine import RANK_SQL
+    from transcripts.search.ranking import RANKED_FROM, rank_sql
     from transcripts.search.syntax import parse_query
-    from transcripts.search.tsquery import build_tsquery, query_lexemes
+    from transcripts.search.tsquery import build_tsquery, query_words
 
     parsed = parse_query(request.q)
-    # What the engine ranks with: the query's lexemes OR'ed (ranking.relevance_page).
-    wanted = any_query(query_lexemes(parsed))
-    params = {"q": build_tsquery(parsed), "any": wanted, "speakers": list(request.speakers)}
-    speaker = " AND coalesce(u.speaker_id, 0) = ANY(%(speakers)s)" if request.speakers else ""
+    after, after_params = rank_sql(query_words(parsed))  # the engine's relevance (ranking.rank_sql)
+    speaker = " AND u.speaker_id = ANY(%s)" if request.speakers else ""
     cursor.execute(
         "SELECT r.id, m.source_file, r.seq, r.meeting_date, r.meeting_id, r.before, r.after FROM ("
-        f" SELECT u.id, u.seq, u.meeting_id, u.meeting_date, {BEFORE_SQL} AS before, {RANK_SQL} AS after"
-        " FROM transcripts_utterance u WHERE u.published AND u.search_vector @@ %(q)s::tsquery"
+        f" SELECT u.id, u.seq, u.meeting_id, u.meeting_date, {BEFORE_SQL} AS before, {after} AS after"
+        f" FROM {RANKED_FROM} WHERE u.published AND u.search_vector @@ %s::tsquery"
         f"{speaker}) r JOIN transcripts_meeting m ON m.id = r.meeting_id"
         " ORDER BY r.meeting_date DESC, r.meeting_id DESC, r.seq DESC",
-        params,
+        [
+            build_tsquery(parsed),
+            *after_params,
+            build_tsquery(parsed),
+            *([list(request.speakers)] if request.speakers else []),
+        ],
     )
     names = ("id", "file", "seq", "date", "meeting", "before", "after")
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -8,7 +8,7 @@ a real text, a rare word newest first, OR, an exclusion, a deep page, a place…
 band: the did-you-mean word list holds every word's statement count) and from all of its
 speakers (uniformly, not only the largest), then times each once — its first run — as the
 whole /search/ page through Django with the page cache off; then search_archive() alone (its
-second run), and the naive answer over every match (count, years, the exact top of RANK_SQL)
+second run), and the naive answer over every match (count, years, the exact top by relevance)
 with its time. Per query: how many of the page's hits the exact top shares (relevance
 shapes), whether the engine called its page exact, the error of an estimated total and of
 its worst year.
@@ -104,13 +104,12 @@ def _year(year: int) -> dict:
 
 
 def exact(request, results) -> dict:
-    """The naive answer over every match (count, years, exact top of RANK_SQL), how long it
+    """The naive answer over every match (count, years, exact top by relevance), how long it
     took, and how the page agrees with it: relevance, the total's and each year's error."""
     from django.db import connection
 
-    from transcripts.search import champions, ranking
+    from transcripts.search import ranking
     from transcripts.search.engine import PAGE_SIZE, _where
-    from transcripts.search.tsquery import query_lexemes
 
     where, params = _where(request, results.indexed)
     started = time.perf_counter()
@@ -124,13 +123,7 @@ def exact(request, results) -> dict:
         total = sum(years.values())
         best = set()
         if request.sort == "relevance" and request.page == 1 and total:
-            any_query = champions.any_query(query_lexemes(results.query)) or results.tsquery
-            cursor.execute(
-                f"SELECT u.id FROM transcripts_utterance u WHERE {where}"
-                f" ORDER BY {ranking._named(ranking.RANK_SQL)} DESC, {ranking.NEWEST} LIMIT %s",
-                [*params, any_query, PAGE_SIZE],
-            )
-            best = {row[0] for row in cursor.fetchall()}
+            best = set(ranking.exact_top(cursor, where, params, results.query, limit=PAGE_SIZE))
     naive_ms = (time.perf_counter() - started) * 1000
     out = {"exact_total": total, "shown_total": results.total.value, "estimated": results.total.estimated}
     out["naive_ms"] = naive_ms

@@ -1,5 +1,5 @@
 """Champion lists (search/champions.py): their bound holds, the trigger keeps it as the
-archive grows, and a page ranked through them is the exact top of RANK_SQL."""
+archive grows, and a page ranked through them is the exact top over every match."""
 
 import datetime as dt
 
@@ -11,7 +11,6 @@ from transcripts.importing.ingest import ingest_paths
 from transcripts.models import Champion, ChampionList, Utterance
 from transcripts.search import champions, ranking
 from transcripts.search.engine import SearchRequest, _where, search_archive
-from transcripts.search.tsquery import query_lexemes
 
 pytestmark = pytest.mark.django_db
 
@@ -65,14 +64,8 @@ def test_a_new_statement_above_a_floor_joins_the_list(listed, tmp_path):
 
 def exact_top(request: SearchRequest, results) -> list[int]:
     where, params = _where(request, results.indexed)
-    any_query = champions.any_query(query_lexemes(results.query))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT u.id FROM transcripts_utterance u WHERE {where}"
-            f" ORDER BY {ranking._named(ranking.RANK_SQL)} DESC, {ranking.NEWEST} LIMIT %s OFFSET %s",
-            [*params, any_query, 20, (request.page - 1) * 20],
-        )
-        return [row[0] for row in cursor.fetchall()]
+        return ranking.exact_top(cursor, where, params, results.query, limit=20, offset=(request.page - 1) * 20)
 
 
 QUERIES = [

@@ -299,22 +299,16 @@ def sampled_everything(monkeypatch, modulus=2, enough=1):
 
 
 def exact_order(q, **filters):
-    """Every match by RANK_SQL, ties newest first: the ranking the page must show."""
+    """Every match by relevance, ties newest first: the ranking the page must show."""
     from django.db import connection
 
-    from transcripts.search import ranking, tsquery
+    from transcripts.search import ranking
 
     request = SearchRequest(q=q, **filters)
     results = search_archive(request)
     where, params = engine._where(request, results.indexed)
-    any_query = ranking.champions.any_query(tsquery.query_lexemes(results.query))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT u.id FROM transcripts_utterance u WHERE {where}"
-            f" ORDER BY {ranking._named(ranking.RANK_SQL)} DESC, {ranking.NEWEST}",
-            [*params, any_query],
-        )
-        return [row[0] for row in cursor.fetchall()]
+        return ranking.exact_top(cursor, where, params, results.query, limit=10**6)
 
 
 def test_large_results_are_estimated_from_the_statement_sample(archive, monkeypatch, client):

@@ -1,10 +1,10 @@
 """Champion lists: relevance over every match without ranking every match.
 
-RANK_SQL is, for a query of distinct lexemes L, the mean over L of a score that depends
-only on the statement and one lexeme (LEXEME_SCORE_SQL). For each frequent lexeme we keep
+Relevance (ranking.rank_sql) is, over a query's words, the mean of each word's best form's
+score, a score that depends only on the statement and one lexeme (LEXEME_SCORE_SQL). For each frequent lexeme we keep
 its CHAMPIONS best statements by that score (ties newest first, as pages break them) and
 the list's floor: no statement off the list scores above it. A statement on none of the
-query's lists then ranks at most sum(floors) / |L|; once a page's worth of candidates
+query's lists then ranks at most the mean over words of their forms' highest floor; once a page's worth of candidates
 ranks above that and above what the unranked candidates could reach, no other match can
 outrank them, and the page is exact (Fagin's threshold algorithm, the lists as sorted
 access). For one lexeme the list order is the page order, ties included.
@@ -23,14 +23,12 @@ from dataclasses import dataclass, field
 from django.db import connections, router, transaction
 
 from ..models import Champion
-from .tsquery import quoted
 
 CHAMPIONS = 500  # statements per list; a lexeme in more statements than this gets one
 SLACK = 1e-6  # float4 scores: a candidate this close to the bound is not taken as above it
 
-# RANK_SQL for a query of one lexeme: the score a list is ordered by. For a query of
-# lexemes L, RANK_SQL is the mean of these scores over L (a lexeme the statement lacks
-# scores the length term alone, at most 0.0001, below every floor).
+# Relevance for a query of one lexeme: the score a list is ordered by (a lexeme the
+# statement lacks scores the length term alone, at most 0.0001, below every floor).
 LEXEME_SCORE_SQL = (
     "ts_rank('{{1,0,0,0}}', {text}, kz_lexeme_query({lexeme}), 1)"  # text: ts_filter(vector, '{{d}}')
     " + 0.0001 * least(length({vector}), 100) / 100.0"
@@ -184,15 +182,11 @@ def extend(meeting_ids: list[int], size: int | None = None, using: str | None = 
     return made
 
 
-def any_query(lexemes: list[str]) -> str:
-    """The lexemes OR'ed, as tsquery text."""
-    return " | ".join(quoted(lexeme) for lexeme in lexemes)
-
-
 @dataclass
 class Lists:
-    """What the lists say about a query's lexemes."""
+    """What the lists say about a query's words (each a list of its forms' lexemes)."""
 
+    words: list[list[str]]
     floors: dict[str, float]  # lexeme → floor, for lexemes with a list
     small: set[str]  # lexemes in at most CHAMPIONS statements: all their statements are candidates
     unbounded: set[str]  # frequent lexemes with no list: no bound
@@ -205,24 +199,38 @@ class Lists:
 
     @property
     def single(self) -> bool:
-        """One lexeme, with a list: candidates in list order are the page's order, ties too."""
-        return len(self.floors) == 1 and not self.small and not self.unbounded
+        """One word of one lexeme, with a list: candidates in list order are the page's
+        order, ties too."""
+        return len(self.words) == 1 and len(self.words[0]) == 1 and self.words[0][0] in self.floors
 
-    def bound(self, size: int) -> float | None:
-        """The most a statement on no list can rank, or None if nothing bounds it."""
+    def bound(self) -> float | None:
+        """The most a statement on no list can rank, or None if nothing bounds it. A word
+        scores its best form; off the lists a form scores at most its floor, and the
+        length term alone (NO_WORD) where the statement lacks it."""
         if self.unbounded:
             return None
-        return sum(self.floors.values()) / max(size, 1)
+        best = [max([self.floors[x] for x in lexemes if x in self.floors] + [NO_WORD]) for lexemes in self.words]
+        return sum(best) / max(len(best), 1)
 
-    def optimistic(self, statement: int, size: int) -> float:
-        """The most this candidate can rank: its known scores, and the floor for the rest."""
+    def optimistic(self, statement: int) -> float:
+        """The most this candidate can rank: its known scores, and for each other form
+        its floor (a form in few statements: anything)."""
         known = self.entries.get(statement, {})
-        rest = sum(floor for lexeme, floor in self.floors.items() if lexeme not in known)
-        return (sum(known.values()) + rest + 1.0001 * len(self.small)) / max(size, 1)
+
+        def most(lexeme: str) -> float:
+            return known[lexeme] if lexeme in known else self.floors.get(lexeme, ANY_SCORE)
+
+        best = [max(most(x) for x in lexemes) for lexemes in self.words]
+        return sum(best) / max(len(best), 1)
 
 
-def read_lists(cursor, lexemes: list[str], where: str, params: list) -> Lists:
-    """The lists of the query's lexemes, and the candidates they hold."""
+NO_WORD = 0.0001  # the length term alone: a statement's score for a word it lacks
+ANY_SCORE = 1.0001  # the most one lexeme can score
+
+
+def read_lists(cursor, words: list[list[str]], where: str, params: list) -> Lists:
+    """The lists of the query's words' lexemes, and the candidates they hold."""
+    lexemes = sorted({x for forms in words for x in forms})
     from .ranking import plan
 
     plan(cursor, bitmap=True)  # GIN answers only through bitmaps
@@ -231,7 +239,7 @@ def read_lists(cursor, lexemes: list[str], where: str, params: list) -> Lists:
         [lexemes],
     )
     floors = dict(cursor.fetchall())
-    lists = Lists(floors=floors, small=set(), unbounded=set())
+    lists = Lists(words=words, floors=floors, small=set(), unbounded=set())
     for lexeme in lexemes:
         if lexeme in floors:
             continue

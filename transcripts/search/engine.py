@@ -22,12 +22,12 @@ from ..stamp import StampedCache
 from . import counting, ranking
 from .counting import Total
 from .highlight import forms_finder, headlines, snippet_window
-from .ranking import PAGE_SIZE, RANK_SQL
+from .ranking import PAGE_SIZE
 from .suggest import suggest
 from .syntax import ParsedQuery, QueryError, parse_query
 from .tsquery import IndexedQuery, any_term_tsquery, indexed_query, read_connection, speaker_names
 
-__all__ = ["PAGE_SIZE", "RANK_SQL", "SearchRequest", "SearchResults", "Total", "search_archive"]
+__all__ = ["PAGE_SIZE", "SearchRequest", "SearchResults", "Total", "search_archive"]
 
 STATEMENT_TIMEOUT_MS = 5000
 WORK_MEM = "64MB"  # a GIN bitmap of 300,000 matches stays exact (4MB would make it lossy: every vector re-read)
@@ -224,7 +224,6 @@ def _fetch_hits(cursor, results: SearchResults) -> None:
             where,
             params,
             results.query,
-            results.tsquery,
             total=results.total.value,
             exact_total=not results.total.estimated,
             page=request.page,

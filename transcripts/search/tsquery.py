@@ -72,10 +72,10 @@ def unquoted(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text[1:-1].replace("''", "'"))
 
 
-def _clauses(parsed: ParsedQuery) -> list[list[tuple[Term, str, str]]]:
-    """Each clause's terms with their tsquery text and, for a phrase of adjacent
-    one-lexeme words, its pairs over phrase_vector ("" otherwise); terms of stop words
-    are left out."""
+def _clauses(parsed: ParsedQuery) -> list[list[tuple[Term, str, str, list[list[str]]]]]:
+    """Each clause's terms with their tsquery text, for a phrase of adjacent one-lexeme
+    words its pairs over phrase_vector ("" otherwise), and each word's alternatives
+    (tsquery texts); terms of stop words are left out."""
     names = proper_names()
     forms = {w: word_forms(w, names) for clause in parsed.clauses for term in clause for w in term.words}
     lexemes = lexemes_of({f for fs in forms.values() for f in fs})
@@ -85,7 +85,7 @@ def _clauses(parsed: ParsedQuery) -> list[list[tuple[Term, str, str]]]:
             return []
         return sorted({lexemes[f] for f in forms[word] if lexemes[f]})
 
-    def term_query(term: Term) -> tuple[str, str]:
+    def term_query(term: Term) -> tuple[str, str, list[list[str]]]:
         parts, gap, words, adjacent = [], 1, [], True
         for word in term.words:
             alternatives = word_lexemes(word)
@@ -99,13 +99,13 @@ def _clauses(parsed: ParsedQuery) -> list[list[tuple[Term, str, str]]]:
             words.append(alternatives)
             gap = 1
         if not parts:
-            return "", ""
+            return "", "", []
         body = " ".join(parts)
         if term.negated:
-            return f"!({body})", ""
-        return f"({body})", _pairs(words) if adjacent and len(words) > 1 else ""
+            return f"!({body})", "", words
+        return f"({body})", _pairs(words) if adjacent and len(words) > 1 else "", words
 
-    return [[(t, q, pairs) for t in clause for q, pairs in [term_query(t)] if q] for clause in parsed.clauses]
+    return [[(t, *made) for t in clause for made in [term_query(t)] if made[0]] for clause in parsed.clauses]
 
 
 def _pairs(words: list[list[str]]) -> str:
@@ -126,8 +126,8 @@ def build_tsquery(parsed: ParsedQuery) -> str:
     for alternatives in _clauses(parsed):
         if not alternatives:
             continue
-        positive = positive or any(not t.negated for t, _q, _p in alternatives)
-        clauses.append(_joined([q for _t, q, _p in alternatives]))
+        positive = positive or any(not t.negated for t, _q, _p, _w in alternatives)
+        clauses.append(_joined([q for _t, q, _p, _w in alternatives]))
     if not clauses:
         raise QueryError(_("The query has no words to search for (very common words such as «и», «в» are skipped)."))
     if not positive:
@@ -160,7 +160,7 @@ def indexed_query(parsed: ParsedQuery) -> IndexedQuery:
             pairs.append(term_pairs)
             recheck = recheck or " & " in term_pairs  # three words or more
         elif alternatives:
-            words.append(_joined([q for _t, q, _p in alternatives]))
+            words.append(_joined([q for _t, q, _p, _w in alternatives]))
     if not pairs:
         return IndexedQuery(text, text, "")
     return IndexedQuery(text, " & ".join(words), " & ".join(pairs), recheck)
@@ -169,16 +169,23 @@ def indexed_query(parsed: ParsedQuery) -> IndexedQuery:
 def any_term_tsquery(parsed: ParsedQuery) -> str:
     """A tsquery matching any of the query's wanted terms ("" if none): what a person's
     name is tested against for the people shown above the hits."""
-    terms = [q for alternatives in _clauses(parsed) for t, q, _p in alternatives if not t.negated]
+    terms = [q for alternatives in _clauses(parsed) for t, q, _p, _w in alternatives if not t.negated]
     return " | ".join(terms)
 
 
 _QUOTED = re.compile(r"'(?:[^'\\]|''|\\.)*'")
 
 
-def query_lexemes(parsed: ParsedQuery) -> list[str]:
-    """The distinct lexemes of the query's wanted terms (every form, every word of a
-    phrase): what relevance scores (ranking.RANK_SQL, champions.py)."""
-    terms = [q for alternatives in _clauses(parsed) for t, q, _p in alternatives if not t.negated]
-    found = {unquoted(m) for q in terms for m in _QUOTED.findall(q)}
-    return sorted(found)
+def query_words(parsed: ParsedQuery) -> list[list[str]]:
+    """Each wanted word (of every term and phrase) as the lexemes of its forms: what
+    relevance scores, a word by its best form (ranking.rank_sql, champions.py)."""
+    found: list[list[str]] = []
+    for alternatives in _clauses(parsed):
+        for term, _q, _p, words in alternatives:
+            if term.negated:
+                continue
+            for forms in words:
+                lexemes = sorted({unquoted(m) for form in forms for m in _QUOTED.findall(form)})
+                if lexemes and lexemes not in found:
+                    found.append(lexemes)
+    return found
