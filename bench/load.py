@@ -26,7 +26,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import free_port, production_env, start_gunicorn, stop_process_group, wait_healthy  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 TARGET_P95_MS = 300
@@ -144,6 +143,8 @@ def main(argv=None) -> int:
     url = database_url(args.bench)
     prepare(url, args.bench)
     paths, distinct = address_mix(url, args.seed)
+    # tests.servers imports the models (through transcripts.pg_clients): only now that Django is set up.
+    from tests.servers import free_port, production_env, start_gunicorn, stop_process_group, wait_healthy
     name = ("bench" if args.bench else "sample") + ("-uncached" if args.no_page_cache else "")
     with tempfile.TemporaryDirectory() as tmp:
         paths_file = Path(tmp, "paths.txt")
