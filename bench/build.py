@@ -13,7 +13,9 @@ import datetime as dt
 import hashlib
 import itertools
 import multiprocessing
+import os
 import random
+import sys
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -72,6 +74,18 @@ MEETING_COLUMNS = (
 
 def server_url(dbname: str) -> str:
     return embedded_db.ensure_running(embedded_db.DEFAULT_DATA_DIR).url(dbname)
+
+
+def use_bench_database(*, read_only: bool = False) -> bool:
+    """Point this process (DATABASE_URL, before Django is set up) at the bench archive;
+    False, with a message, if none has been built."""
+    if not existing_build():
+        print("no bench archive: run bench/search_bench.py first", file=sys.stderr)
+        return False
+    os.environ["DATABASE_URL"] = server_url(BENCH_DB)
+    if read_only:  # a script that must never write to the bench archive
+        os.environ["PGOPTIONS"] = (os.environ.get("PGOPTIONS", "") + " -c default_transaction_read_only=on").strip()
+    return True
 
 
 def existing_build() -> dict | None:

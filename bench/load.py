@@ -145,6 +145,7 @@ def main(argv=None) -> int:
     paths, distinct = address_mix(url, args.seed)
     # tests.servers imports the models (through transcripts.pg_clients): only now that Django is set up.
     from tests.servers import free_port, production_env, start_gunicorn, stop_process_group, wait_healthy
+
     name = ("bench" if args.bench else "sample") + ("-uncached" if args.no_page_cache else "")
     with tempfile.TemporaryDirectory() as tmp:
         paths_file = Path(tmp, "paths.txt")

@@ -80,12 +80,8 @@ def main(argv=None) -> int:
     if args.bench:
         from bench import build
 
-        if not build.existing_build():
-            print("no bench archive: run bench/search_bench.py first", file=sys.stderr)
+        if not build.use_bench_database(read_only=True):
             return 2
-        os.environ["DATABASE_URL"] = build.server_url(build.BENCH_DB)
-        # Read only: this script must never write to the bench archive.
-        os.environ["PGOPTIONS"] = (os.environ.get("PGOPTIONS", "") + " -c default_transaction_read_only=on").strip()
     os.environ["KZ_PAGE_CACHE"] = "off"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kzarchive.settings")
     import django

@@ -146,10 +146,8 @@ def main(argv=None) -> int:
     if args.bench:
         from bench import build
 
-        if not build.existing_build():
-            print("no bench archive: run bench/search_bench.py first", file=sys.stderr)
+        if not build.use_bench_database(read_only=False):
             return 2
-        os.environ["DATABASE_URL"] = build.server_url(build.BENCH_DB)
     os.environ["KZ_PAGE_CACHE"] = "off"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kzarchive.settings")
     import django

@@ -40,6 +40,12 @@ BEGIN
     RETURN array_to_tsvector(pairs);
 END $$;
 
+"""
+
+
+def search_fields_function(pairs: bool) -> str:
+    """0002's trigger function, computing phrase_vector too or (going back) not."""
+    return f"""
 CREATE OR REPLACE FUNCTION kz_utterance_search_fields() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     meeting record;
@@ -53,29 +59,11 @@ BEGIN
         setweight(to_tsvector('kz_russian', concat_ws(' ', speaker_name, NEW.label)), 'A')
         || setweight(to_tsvector('kz_russian', meeting.title), 'B')
         || setweight(to_tsvector('kz_russian', NEW.text), 'D');
-    NEW.phrase_vector := kz_adjacent_pairs(NEW.search_vector);
+    {"NEW.phrase_vector := kz_adjacent_pairs(NEW.search_vector);" if pairs else ""}
     RETURN NEW;
 END $$;
 """
 
-PAIRS_REVERSE_SQL = """
-CREATE OR REPLACE FUNCTION kz_utterance_search_fields() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    meeting record;
-    speaker_name text;
-BEGIN
-    SELECT title, date, is_published INTO meeting FROM transcripts_meeting WHERE id = NEW.meeting_id;
-    SELECT name INTO speaker_name FROM transcripts_speaker WHERE id = NEW.speaker_id;
-    NEW.meeting_date := meeting.date;
-    NEW.published := meeting.is_published;
-    NEW.search_vector :=
-        setweight(to_tsvector('kz_russian', concat_ws(' ', speaker_name, NEW.label)), 'A')
-        || setweight(to_tsvector('kz_russian', meeting.title), 'B')
-        || setweight(to_tsvector('kz_russian', NEW.text), 'D');
-    RETURN NEW;
-END $$;
-DROP FUNCTION kz_adjacent_pairs(tsvector);
-"""
 
 # Every row through the trigger once (the vectors themselves come out the same).
 BACKFILL_SQL = "UPDATE transcripts_utterance SET phrase_vector = kz_adjacent_pairs(search_vector)"
@@ -92,7 +80,10 @@ class Migration(migrations.Migration):
             name="phrase_vector",
             field=django.contrib.postgres.search.SearchVectorField(editable=False, null=True),
         ),
-        migrations.RunSQL(PAIRS_SQL, PAIRS_REVERSE_SQL),
+        migrations.RunSQL(
+            PAIRS_SQL + search_fields_function(pairs=True),
+            search_fields_function(pairs=False) + "DROP FUNCTION kz_adjacent_pairs(tsvector);",
+        ),
         migrations.RunSQL(BACKFILL_SQL, migrations.RunSQL.noop),
         migrations.AddIndex(
             model_name="utterance",
