@@ -6,7 +6,7 @@
 - Champion lists (search/champions.py): for each frequent lexeme, its best statements
   by the text part of RANK_SQL, and a floor that every other statement's score for
   that lexeme stays at or below. The trigger here adds a statement whose new or
-  changed text scores above a list's floor, so the floor stays a true bound as the
+  changed text scores at least a list's floor, so the floor stays a true bound as the
   archive grows; lists are made (and trimmed) by `manage.py rebuild_champions`.
 """
 
@@ -35,7 +35,7 @@ BEGIN
     JOIN transcripts_championlist AS l ON l.lexeme = t.lexeme
     CROSS JOIN LATERAL (SELECT ts_rank('{1,0,0,0}', v.d, kz_lexeme_query(t.lexeme), 1)
         + 0.0001 * least(length(n.search_vector), 100) / 100.0 AS score) AS s
-    WHERE n.published AND s.score > l.floor
+    WHERE n.published AND s.score >= l.floor  -- a tie joins too: off a list, a tie is older than it
     ORDER BY 1, 2
     ON CONFLICT (lexeme, statement_id) DO UPDATE SET score = excluded.score;
     RETURN NULL;

@@ -1,10 +1,9 @@
 """python manage.py rebuild_champions: make the search's champion lists afresh.
 
-A trigger keeps the lists true as statements are written (migration 0016), but only
-lexemes that have a list are kept: run this after a large import, so that words that
-became frequent get one (until then their searches rank exactly up to a bound, and
-approximately beyond it: docs/search.md). Ingest and publishing wait while it runs;
-searches do not."""
+A trigger keeps the lists true as statements are written (migration 0016), and ingest
+gives a list to each word of its files that became frequent (champions.extend). This
+makes every list afresh: after bulk edits outside ingest, or to drop stale entries.
+Ingest and publishing wait while it runs; searches do not (docs/search.md)."""
 
 import time
 
