@@ -149,7 +149,8 @@ def ensure_running(data_dir: Path) -> ServerInfo:
         if not existed and _write_tuning(data_dir):  # a new cluster: its settings take a restart
             pg_ctl = pg_bin("pg_ctl")
             quiet = subprocess.DEVNULL
-            subprocess.run([pg_ctl, "-D", data_dir, "-w", "restart"], user=OS_USER, cwd="/", stdout=quiet, check=True)
+            command = [pg_ctl, "-D", data_dir, "-l", data_dir / "log", "-w", "restart"]  # the package's log file
+            subprocess.run(command, user=OS_USER, cwd="/", stdout=quiet, check=True)
         return dataclasses.replace(status(data_dir), started=True)
 
 
@@ -175,6 +176,7 @@ def _write_tuning(data_dir: Path) -> bool:
     path = data_dir / TUNING_FILE
     if not path.exists() or path.read_text() != tuning():
         path.write_text(tuning())
+        path.chmod(0o644)  # written as root, read by the server's own user, whatever the umask
         changed = True
     include = f"include_if_exists = '{TUNING_FILE}'"
     if include not in conf.read_text():

@@ -84,7 +84,9 @@ def rebuild(size: int = CHAMPIONS, using: str | None = None, log=lambda line: No
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute("LOCK TABLE transcripts_utterance IN SHARE MODE")
         cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute("TRUNCATE transcripts_champion, transcripts_championlist")
+        # DELETE, not TRUNCATE: searches keep reading the old lists until this commits.
+        cursor.execute("DELETE FROM transcripts_champion")
+        cursor.execute("DELETE FROM transcripts_championlist")
         cursor.execute(
             "DROP TABLE IF EXISTS pg_temp.kz_frequent, pg_temp.kz_length, pg_temp.kz_scores, pg_temp.kz_ranked"
         )
@@ -217,7 +219,8 @@ class Lists:
         known = self.entries.get(statement, {})
 
         def most(lexeme: str) -> float:
-            return known[lexeme] if lexeme in known else self.floors.get(lexeme, ANY_SCORE)
+            # A form the statement may lack still scores the length term (NO_WORD).
+            return known[lexeme] if lexeme in known else max(self.floors.get(lexeme, ANY_SCORE), NO_WORD)
 
         best = [max(most(x) for x in lexemes) for lexemes in self.words]
         return sum(best) / max(len(best), 1)
