@@ -123,7 +123,7 @@ def exact(request, results) -> dict:
         total = sum(years.values())
         best = set()
         if request.sort == "relevance" and request.page == 1 and total:
-            best = set(ranking.exact_top(cursor, where, params, results.query, limit=PAGE_SIZE))
+            best = set(ranking.exact_top(cursor, where, params, results.indexed.wanted, limit=PAGE_SIZE))
     naive_ms = (time.perf_counter() - started) * 1000
     out = {"exact_total": total, "shown_total": results.total.value, "estimated": results.total.estimated}
     out["naive_ms"] = naive_ms

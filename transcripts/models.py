@@ -557,7 +557,7 @@ class VocabularyWord(models.Model):
 class ChampionList(models.Model):
     """A frequent lexeme's list of best statements, for relevance over every match
     (search/champions.py). Every published statement outside the list scores at most
-    `floor` for this lexeme (the text part of RANK_SQL for the lexeme alone)."""
+    `floor` for this lexeme (relevance for the lexeme alone: champions.LEXEME_SCORE_SQL)."""
 
     lexeme = models.TextField(primary_key=True)
     floor = models.FloatField()

@@ -18,7 +18,7 @@ SIZE = 60  # small lists, so that most statements of a common word are off its l
 
 
 def scores(lexeme: str) -> dict[int, float]:
-    """Every published statement's score for the lexeme (RANK_SQL for it alone), computed directly."""
+    """Every published statement's score for the lexeme (relevance for it alone), computed directly."""
     score = champions.LEXEME_SCORE_SQL.format(
         text="ts_filter(u.search_vector, '{d}')", vector="u.search_vector", lexeme="%s"
     )
@@ -65,7 +65,9 @@ def test_a_new_statement_above_a_floor_joins_the_list(listed, tmp_path):
 def exact_top(request: SearchRequest, results) -> list[int]:
     where, params = _where(request, results.indexed)
     with connection.cursor() as cursor:
-        return ranking.exact_top(cursor, where, params, results.query, limit=20, offset=(request.page - 1) * 20)
+        return ranking.exact_top(
+            cursor, where, params, results.indexed.wanted, limit=20, offset=(request.page - 1) * 20
+        )
 
 
 QUERIES = [

@@ -1,4 +1,4 @@
-"""The ranking rules (engine.RANK_SQL) on small archives written for them, and the
+"""The ranking rules (ranking.rank_sql) on small archives written for them, and the
 people a query names."""
 
 import pytest

@@ -308,7 +308,7 @@ def exact_order(q, **filters):
     results = search_archive(request)
     where, params = engine._where(request, results.indexed)
     with connection.cursor() as cursor:
-        return ranking.exact_top(cursor, where, params, results.query, limit=10**6)
+        return ranking.exact_top(cursor, where, params, results.indexed.wanted, limit=10**6)
 
 
 def test_large_results_are_estimated_from_the_statement_sample(archive, monkeypatch, client):

@@ -4,7 +4,7 @@
   statements (`id % 100 = 0`, `id % 10 = 0`): one long meeting no longer fills a
   sample, and consecutive ids spread a sample evenly over every meeting and year.
 - Champion lists (search/champions.py): for each frequent lexeme, its best statements
-  by the text part of RANK_SQL, and a floor that every other statement's score for
+  by relevance for that lexeme alone, and a floor that every other statement's score for
   that lexeme stays at or below. The trigger here adds a statement whose new or
   changed text scores at least a list's floor, so the floor stays a true bound as the
   archive grows; lists are made (and trimmed) by `manage.py rebuild_champions`.
@@ -15,7 +15,7 @@ import django.db.models.functions.math
 import django.db.models.lookups
 from django.db import migrations, models
 
-# RANK_SQL for one lexeme (transcripts/search/champions.py LEXEME_SCORE_SQL).
+# Relevance for one lexeme (transcripts/search/champions.py LEXEME_SCORE_SQL).
 CHAMPION_TRIGGER = r"""
 -- One lexeme as a tsquery, whatever it holds (tsquery quotes \ and ' by doubling).
 CREATE FUNCTION kz_lexeme_query(lexeme text) RETURNS tsquery LANGUAGE sql IMMUTABLE PARALLEL SAFE

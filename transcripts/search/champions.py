@@ -1,17 +1,19 @@
 """Champion lists: relevance over every match without ranking every match.
 
 Relevance (ranking.rank_sql) is, over a query's words, the mean of each word's best form's
-score, a score that depends only on the statement and one lexeme (LEXEME_SCORE_SQL). For each frequent lexeme we keep
-its CHAMPIONS best statements by that score (ties newest first, as pages break them) and
-the list's floor: no statement off the list scores above it. A statement on none of the
-query's lists then ranks at most the mean over words of their forms' highest floor; once a page's worth of candidates
-ranks above that and above what the unranked candidates could reach, no other match can
-outrank them, and the page is exact (Fagin's threshold algorithm, the lists as sorted
-access). For one lexeme the list order is the page order, ties included.
+score, a score that depends only on the statement and one lexeme (LEXEME_SCORE_SQL). For
+each frequent lexeme we keep its CHAMPIONS best statements by that score (ties newest
+first, as pages break them) and the list's floor: no statement off the list scores above
+it. A statement on none of the query's lists then ranks at most the mean over words of
+their forms' highest floor; once a page's worth of candidates ranks above that and above
+what the unranked candidates could reach, no other match can outrank them, and the page
+is exact (Fagin's threshold algorithm, the lists as sorted access). For one lexeme the
+list order is the page order, ties included.
 
 A lexeme in at most CHAMPIONS statements needs no list: all its statements are
-candidates. A frequent lexeme with no list yet (the archive grew; `manage.py
-rebuild_champions` makes lists) leaves no bound, and the engine ranks otherwise.
+candidates. Ingest gives a list to a lexeme that becomes frequent (extend); one that has
+none yet (edits outside ingest, until `manage.py rebuild_champions`) leaves no bound, and
+the engine ranks otherwise.
 """
 
 from __future__ import annotations
@@ -130,6 +132,12 @@ def rebuild(size: int = CHAMPIONS, using: str | None = None, log=lambda line: No
     return lists, entries
 
 
+# How many published statements hold a lexeme, counting no further than `limit`: one GIN probe.
+HOLDERS_SQL = (
+    "(SELECT count(*) FROM (SELECT FROM transcripts_utterance AS u"
+    " WHERE u.search_vector @@ kz_lexeme_query({lexeme}) AND u.published LIMIT {limit}) AS few)"
+)
+
 TEXT_OF_U = "ts_filter(u.search_vector, '{d}')"
 BEST_SQL = f"""
 SELECT u.id, {LEXEME_SCORE_SQL.format(text=TEXT_OF_U, vector="u.search_vector", lexeme="%(lexeme)s")} AS score
@@ -162,9 +170,7 @@ def extend(meeting_ids: list[int], size: int | None = None, using: str | None = 
             "SELECT x.lexeme FROM (SELECT DISTINCT t.lexeme FROM transcripts_utterance AS u,"
             " unnest(ts_filter(u.search_vector, '{d}')) AS t WHERE u.meeting_id = ANY(%(meetings)s) AND u.published"
             " AND NOT EXISTS (SELECT FROM transcripts_championlist AS l WHERE l.lexeme = t.lexeme)) AS x"
-            " WHERE (SELECT count(*) FROM (SELECT FROM transcripts_utterance AS u"
-            "  WHERE u.search_vector @@ kz_lexeme_query(x.lexeme) AND u.published LIMIT %(size)s + 1) AS few)"
-            " > %(size)s",
+            f" WHERE {HOLDERS_SQL.format(lexeme='x.lexeme', limit='%(size)s + 1')} > %(size)s",
             {"meetings": list(meeting_ids), "size": size},
         )
         for (lexeme,) in cursor.fetchall():
@@ -242,15 +248,14 @@ def read_lists(cursor, words: list[list[str]], where: str, params: list) -> List
     )
     floors = dict(cursor.fetchall())
     lists = Lists(words=words, floors=floors, small=set(), unbounded=set())
-    for lexeme in lexemes:
-        if lexeme in floors:
-            continue
+    unlisted = [x for x in lexemes if x not in floors]
+    if unlisted:  # one query for every form without a list
         cursor.execute(
-            "SELECT count(*) FROM (SELECT FROM transcripts_utterance AS u"
-            " WHERE u.search_vector @@ kz_lexeme_query(%s) AND u.published LIMIT %s) AS few",
-            [lexeme, CHAMPIONS + 1],
+            f"SELECT x, {HOLDERS_SQL.format(lexeme='x', limit='%s')} FROM unnest(%s::text[]) AS x",
+            [CHAMPIONS + 1, unlisted],
         )
-        (lists.small if cursor.fetchone()[0] <= CHAMPIONS else lists.unbounded).add(lexeme)
+        for lexeme, holders in cursor.fetchall():
+            (lists.small if holders <= CHAMPIONS else lists.unbounded).add(lexeme)
     if floors:
         cursor.execute(
             "SELECT statement_id, lexeme, score FROM transcripts_champion WHERE lexeme = ANY(%s)",

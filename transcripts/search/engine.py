@@ -3,7 +3,7 @@
 At a million statements every part is bounded: counts are exact up to
 counting.EXACT_LIMIT matches and estimated from a 10% sample above it; relevance is
 over every match (exact ranking of few matches, or the champion lists' bound), and
-date sorts see every match. The SQL is written by hand in these three modules: the
+date sorts see every match. The SQL is written by hand in these modules and champions.py: the
 planner must be pinned per query (we know the match count before it does).
 """
 
@@ -25,7 +25,7 @@ from .highlight import forms_finder, headlines, snippet_window
 from .ranking import PAGE_SIZE
 from .suggest import suggest
 from .syntax import ParsedQuery, QueryError, parse_query
-from .tsquery import IndexedQuery, any_term_tsquery, indexed_query, read_connection, speaker_names
+from .tsquery import IndexedQuery, indexed_query, read_connection, speaker_names
 
 __all__ = ["PAGE_SIZE", "SearchRequest", "SearchResults", "Total", "search_archive"]
 
@@ -65,13 +65,16 @@ class SearchResults:
     speaker_facets: list[tuple[Speaker, int]] = field(default_factory=list)
     # People the query names (not roles), with all their statements: shown above the hits.
     people: list[tuple[Speaker, int]] = field(default_factory=list)
-    year_facets: list[tuple[int, int]] = field(default_factory=list)
-    year_totals: list[tuple[int, Total]] = field(default_factory=list)  # the same, with their margins
+    year_totals: list[tuple[int, Total]] = field(default_factory=list)  # per year, with margins
     num_pages: int = 0
     ranked_subset: bool = False  # relevance is approximate: too many matches, and no bound settled it
     density: float = 0.0  # share of all utterances that match
     suggestion: str = ""
     timed_out: bool = False
+
+    @property
+    def year_facets(self) -> list[tuple[int, int]]:
+        return [(year, total.value) for year, total in self.year_totals]
 
     @property
     def first_index(self) -> int:
@@ -134,9 +137,9 @@ people_statements = StampedCache(_count_people_statements)
 PEOPLE_SHOWN = 3
 
 
-def named_people(parsed: ParsedQuery) -> list[tuple[Speaker, int]]:
-    """The people whose name the query says («Токаева» names Tokayev), most statements first."""
-    names_query = any_term_tsquery(parsed)
+def named_people(names_query: str) -> list[tuple[Speaker, int]]:
+    """The people whose name the query says («Токаева» names Tokayev), most statements
+    first; names_query is any of its wanted terms (IndexedQuery.any_terms)."""
     if not names_query:
         return []
     people = Speaker.objects.using(read_connection().alias).filter(kind=Speaker.Kind.PERSON)
@@ -161,7 +164,7 @@ def search_archive(request: SearchRequest) -> SearchResults:
         raise QueryError(_("Type at least one word to search for."))
     indexed = indexed_query(parsed)
     results = SearchResults(request, parsed, indexed.text, indexed)
-    results.people = named_people(parsed)
+    results.people = named_people(indexed.any_terms)
     try:
         reader = read_connection()
         with transaction.atomic(using=reader.alias), reader.cursor() as cursor:
@@ -189,7 +192,6 @@ def _count_and_facets(cursor, results: SearchResults) -> None:
     by_id = Speaker.objects.in_bulk([s for s, _n in top])
     results.speaker_facets = [(by_id[s], n) for s, n in top if s in by_id]
     results.year_totals = counts.years
-    results.year_facets = [(y, t.value) for y, t in counts.years]
     results.density = results.total.value / counting.scales.get()[0]
     results.num_pages = max(1, -(-results.total.value // PAGE_SIZE))
     if request.page > results.num_pages:
@@ -223,7 +225,7 @@ def _fetch_hits(cursor, results: SearchResults) -> None:
             cursor,
             where,
             params,
-            results.query,
+            results.indexed.wanted,
             total=results.total.value,
             exact_total=not results.total.estimated,
             page=request.page,

@@ -12,7 +12,7 @@ the page says it is, and bench/shapes.py measures.
 from __future__ import annotations
 
 from . import champions, counting
-from .tsquery import query_words, quoted
+from .tsquery import quoted
 
 PAGE_SIZE = 20
 RANK_ALL = 1500  # up to this many matches, rank them all (~15 µs each: read and rank the vector)
@@ -48,10 +48,11 @@ ORDER = {"newest": NEWEST, "oldest": "u.meeting_date, u.meeting_id, u.seq"}
 DENSE = 0.01  # above this share of all rows matching, date sorts walk the date index
 
 
-def exact_top(cursor, where: str, params: list, parsed, *, limit: int, offset: int = 0) -> list[int]:
-    """The naive exact answer: every match ranked, the top taken. Tests and bench/shapes.py
-    check pages against it; the engine does it only for few matches (_rank_all)."""
-    sql, rank_params = rank_sql(query_words(parsed))
+def exact_top(cursor, where: str, params: list, words, *, limit: int, offset: int = 0) -> list[int]:
+    """The naive exact answer: every match ranked, the top taken (words: IndexedQuery.wanted).
+    Tests and bench/shapes.py check pages against it; the engine does it only for few
+    matches (_rank_all)."""
+    sql, rank_params = rank_sql(words)
     cursor.execute(
         f"SELECT u.id FROM {RANKED_FROM} WHERE {where} ORDER BY {sql} DESC, {NEWEST} LIMIT %s OFFSET %s",
         [*params, *rank_params, limit, offset],
@@ -69,10 +70,9 @@ def plan(cursor, *, bitmap: bool) -> None:
     )
 
 
-def relevance_page(cursor, where: str, params: list, parsed, *, total: int, exact_total: bool, page: int):
-    """[(id, rank)] for the page, and whether it is exact."""
+def relevance_page(cursor, where: str, params: list, words, *, total: int, exact_total: bool, page: int):
+    """[(id, rank)] for the page, and whether it is exact (words: IndexedQuery.wanted)."""
     offset, need = (page - 1) * PAGE_SIZE, page * PAGE_SIZE
-    words = query_words(parsed)
     rank = rank_sql(words)
     if exact_total and total <= RANK_ALL:
         return _rank_all(cursor, where, params, rank, offset), True

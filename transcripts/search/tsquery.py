@@ -122,17 +122,21 @@ def _pairs(words: list[list[str]]) -> str:
 
 def build_tsquery(parsed: ParsedQuery) -> str:
     """The tsquery text for a parsed query; raises QueryError if nothing is searchable."""
-    clauses, positive = [], False
-    for alternatives in _clauses(parsed):
+    return _tsquery_text(_clauses(parsed))
+
+
+def _tsquery_text(clauses: list) -> str:
+    joined, positive = [], False
+    for alternatives in clauses:
         if not alternatives:
             continue
         positive = positive or any(not t.negated for t, _q, _p, _w in alternatives)
-        clauses.append(_joined([q for _t, q, _p, _w in alternatives]))
-    if not clauses:
+        joined.append(_joined([q for _t, q, _p, _w in alternatives]))
+    if not joined:
         raise QueryError(_("The query has no words to search for (very common words such as «и», «в» are skipped)."))
     if not positive:
         raise QueryError(_("Add at least one word to look for; a query cannot consist of exclusions only."))
-    return " & ".join(clauses)
+    return " & ".join(joined)
 
 
 def _joined(alternatives: list[str]) -> str:
@@ -141,51 +145,58 @@ def _joined(alternatives: list[str]) -> str:
 
 @dataclass(frozen=True)
 class IndexedQuery:
-    """How the indexes find a query's matches (engine._where)."""
+    """A parsed query as the search uses it, computed once (engine.search_archive)."""
 
     text: str  # the whole query: what a match is
     words: str  # over search_vector: the clauses that are not phrases of adjacent words ("" if none)
     pairs: str  # over phrase_vector: those phrases' neighbours, exact for two words ("" if none)
     recheck: bool = False  # a phrase of three words or more: the pairs find candidates, `text` decides
+    wanted: tuple[tuple[str, ...], ...] = ()  # each wanted word's lexemes (query_words)
+    any_terms: str = ""  # any wanted term: the people a query names (engine.named_people)
 
 
 def indexed_query(parsed: ParsedQuery) -> IndexedQuery:
     """Phrases of adjacent words are found through their pairs: a GIN lookup of one
     short list instead of checking the positions of every statement holding both words."""
-    text = build_tsquery(parsed)
+    clauses = _clauses(parsed)
+    text = _tsquery_text(clauses)
     words, pairs, recheck = [], [], False
-    for alternatives in _clauses(parsed):
+    for alternatives in clauses:
         if len(alternatives) == 1 and alternatives[0][2]:
             term_pairs = alternatives[0][2]
             pairs.append(term_pairs)
             recheck = recheck or " & " in term_pairs  # three words or more
         elif alternatives:
             words.append(_joined([q for _t, q, _p, _w in alternatives]))
+    wanted, any_terms = _wanted(clauses), _any_terms(clauses)
     if not pairs:
-        return IndexedQuery(text, text, "")
-    return IndexedQuery(text, " & ".join(words), " & ".join(pairs), recheck)
+        return IndexedQuery(text, text, "", wanted=wanted, any_terms=any_terms)
+    return IndexedQuery(text, " & ".join(words), " & ".join(pairs), recheck, wanted, any_terms)
 
 
-def any_term_tsquery(parsed: ParsedQuery) -> str:
-    """A tsquery matching any of the query's wanted terms ("" if none): what a person's
-    name is tested against for the people shown above the hits."""
-    terms = [q for alternatives in _clauses(parsed) for t, q, _p, _w in alternatives if not t.negated]
-    return " | ".join(terms)
+def _any_terms(clauses: list) -> str:
+    """A tsquery matching any of the wanted terms ("" if none): what a person's name is
+    tested against for the people shown above the hits."""
+    return " | ".join(q for alternatives in clauses for t, q, _p, _w in alternatives if not t.negated)
 
 
 _QUOTED = re.compile(r"'(?:[^'\\]|''|\\.)*'")
 
 
-def query_words(parsed: ParsedQuery) -> list[list[str]]:
+def query_words(parsed: ParsedQuery) -> tuple[tuple[str, ...], ...]:
     """Each wanted word (of every term and phrase) as the lexemes of its forms: what
     relevance scores, a word by its best form (ranking.rank_sql, champions.py)."""
-    found: list[list[str]] = []
-    for alternatives in _clauses(parsed):
+    return _wanted(_clauses(parsed))
+
+
+def _wanted(clauses: list) -> tuple[tuple[str, ...], ...]:
+    found: list[tuple[str, ...]] = []
+    for alternatives in clauses:
         for term, _q, _p, words in alternatives:
             if term.negated:
                 continue
             for forms in words:
-                lexemes = sorted({unquoted(m) for form in forms for m in _QUOTED.findall(form)})
+                lexemes = tuple(sorted({unquoted(m) for form in forms for m in _QUOTED.findall(form)}))
                 if lexemes and lexemes not in found:
                     found.append(lexemes)
-    return found
+    return tuple(found)
