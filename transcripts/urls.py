@@ -1,6 +1,6 @@
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
-from . import statements, views
+from . import feeds, statements, views
 from .models import SID_ALPHABET, SID_LENGTH
 from .search.views import search_page
 
@@ -61,4 +61,5 @@ urlpatterns = [
     path("statement/<sid:sid>/cite/", statements.statement_cite, name="statement-cite"),
     path("speakers/", views.speaker_list, name="speakers"),
     path("speakers/<slug:slug>/", views.speaker_detail, name="speaker"),
+    path("feed/", include(feeds.urlpatterns)),  # Atom and RSS: meetings, a speaker, a search
 ]
