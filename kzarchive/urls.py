@@ -6,11 +6,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from kzarchive.health import healthz
+from transcripts import robots, sitemaps
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),  # answered by HealthCheckMiddleware; named for reverse()
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    *robots.urlpatterns,  # /robots.txt, /favicon.ico
+    *sitemaps.urlpatterns,  # /sitemap.xml and its sections, both languages in each
     *i18n_patterns(path("", include("transcripts.urls")), prefix_default_language=False),
 ]
 

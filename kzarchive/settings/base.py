@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.postgres",
+    "django.contrib.sitemaps",  # its templates: sitemap.xml, sitemap_index.xml
     "axes",
     "psqlextra",
     # history of every change, kept by triggers (docs/curation.md)
