@@ -147,3 +147,20 @@ def test_feed_addresses_take_only_their_parameters(client, archive):
     assert response.status_code == 301 and response["Location"] == "/feed/search.atom?q=%D0%9F%D1%83%D1%82%D0%B8%D0%BD"
     assert client.get("/feed/meetings.rss?page=2").status_code == 301
     assert client.get("/feed/")["Location"] == "/feed/meetings.atom"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "q=%00",
+        "q=" + "я" * 10_000,
+        "q=a%00b&speaker=%00",
+        "q=%FF%FE",
+        "q=Путин&from=9999-12-31&to=0001-01-01",
+        "q=Путин&kind=%27%3B--",
+        "q=%27+OR+1%3D1&location=" + "x" * 300,
+        "q=!:*%26|()",
+    ],
+)
+def test_odd_search_feed_values_are_never_a_server_error(client, archive, query):
+    assert client.get(f"/feed/search.atom?{query}").status_code in (200, 400)
