@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     *robots.urlpatterns,  # /robots.txt, /favicon.ico
     *sitemaps.urlpatterns,  # /sitemap.xml and its sections, both languages in each
+    path("api/v1/", include("transcripts.api.urls")),  # one address for programs, whatever the language
     *i18n_patterns(path("", include("transcripts.urls")), prefix_default_language=False),
 ]
 

@@ -106,10 +106,11 @@ def around(meeting: Meeting) -> tuple[list[Meeting], Meeting | None, Meeting | N
     return before + after, previous, following
 
 
-def speakers_with_counts(kind: str):
+def speakers_with_counts(kind: str | None = None):
+    """Speakers (of one kind, or all) with published statements, and their counts."""
+    speakers = Speaker.objects.filter(kind=kind) if kind else Speaker.objects.all()
     return (
-        Speaker.objects.filter(kind=kind)
-        .annotate(
+        speakers.annotate(
             utterance_count=Count("utterances", filter=Q(utterances__published=True)),
             meeting_count=Count("utterances__meeting", filter=Q(utterances__published=True), distinct=True),
         )

@@ -1,11 +1,14 @@
 """One JSON shape per public object: a meeting, a statement, a speaker. The meeting
-download (.json) and the search JSON are built from these, so a field means the same
-everywhere. `url` is request.build_absolute_uri: addresses are absolute, for citing."""
+download (.json), the search JSON, the API (transcripts/api/) and the bulk export
+(transcripts/export.py) are built from these, so a field means the same everywhere.
+`url` makes an address absolute (request.build_absolute_uri, or the export's site
+address): addresses are absolute, for citing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.urls import reverse
 from django.utils import timezone
 
 from .models import Meeting, Speaker, Utterance
@@ -14,18 +17,43 @@ AbsoluteUrl = Callable[[str], str]
 
 
 def speaker(speaker: Speaker | None) -> dict | None:
+    """A speaker named inside another object: enough to find it."""
     return {"name": speaker.name, "slug": speaker.slug} if speaker else None
+
+
+def speaker_detail(speaker_: Speaker, url: AbsoluteUrl) -> dict:
+    """A speaker on its own (the API's speakers, the export), with its published
+    statements and meetings: reads the annotations of browse.speakers_with_counts."""
+    return {
+        **speaker(speaker_),
+        "url": url(reverse("speaker", kwargs={"slug": speaker_.slug})),
+        "kind": speaker_.kind,
+        "role": speaker_.role,
+        "country": speaker_.country,
+        "statement_count": speaker_.utterance_count,
+        "meeting_count": speaker_.meeting_count,
+    }
 
 
 def meeting(meeting: Meeting, url: AbsoluteUrl) -> dict:
     return {
         "title": meeting.title,
+        "slug": meeting.slug,
         "url": url(meeting.get_absolute_url()),
         "date": meeting.date.isoformat(),
         "start": timezone.localtime(meeting.start).isoformat() if meeting.start else None,  # Moscow time
         "location": meeting.location,
         "kind": meeting.kind,
         "source_url": meeting.source_url,
+    }
+
+
+def meeting_detail(meeting_: Meeting, url: AbsoluteUrl) -> dict:
+    """A meeting with its lead and section headings (the .json download's head, the API's meeting)."""
+    return {
+        **meeting(meeting_, url),
+        "lead": meeting_.lead,
+        "sections": [section.heading for section in meeting_.sections.all()],  # prefetched by the export
     }
 
 
@@ -48,3 +76,8 @@ def statement(utterance: Utterance, url: AbsoluteUrl, *, q: str = "", text: bool
         data["section"] = utterance.section.heading if utterance.section_id else None
         data["text"] = utterance.text
     return data
+
+
+def statement_in_meeting(utterance: Utterance, url: AbsoluteUrl, **options) -> dict:
+    """A statement with its meeting (search hits, the API's statements): reads utterance.meeting."""
+    return {"meeting": meeting(utterance.meeting, url), **statement(utterance, url, **options)}

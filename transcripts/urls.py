@@ -1,6 +1,7 @@
 from django.urls import include, path, register_converter
 
-from . import feeds, statements, views
+from . import data, feeds, statements, views
+from .api.pages import api_docs
 from .models import SID_ALPHABET, SID_LENGTH
 from .search.views import search_page
 
@@ -61,5 +62,8 @@ urlpatterns = [
     path("statement/<sid:sid>/cite/", statements.statement_cite, name="statement-cite"),
     path("speakers/", views.speaker_list, name="speakers"),
     path("speakers/<slug:slug>/", views.speaker_detail, name="speaker"),
+    path("api/", api_docs, name="api-docs"),  # the API itself is /api/v1/, outside the language prefix
+    path("data/", data.data_page, name="data"),
+    path("data/<str:name>", data.data_file, name="data-file"),
     path("feed/", include(feeds.urlpatterns)),  # Atom and RSS: meetings, a speaker, a search
 ]

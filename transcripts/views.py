@@ -240,11 +240,7 @@ def meeting_text(request, meeting):
 @by_slug(published_meetings)
 def meeting_json(request, meeting):
     url = request.build_absolute_uri
-    head = {
-        **serializers.meeting(meeting, url),
-        "lead": meeting.lead,
-        "sections": list(meeting.sections.values_list("heading", flat=True)),
-    }
+    head = serializers.meeting_detail(meeting, url)
 
     def chunks():
         # The object is written by hand around "utterances" so that each statement is

@@ -219,6 +219,11 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 ARCHIVE_FIRST_DATE = dt.date.fromisoformat(os.environ.get("KZ_FIRST_DATE", "1991-01-01"))
 ARCHIVE_FUTURE_DAYS = int(os.environ.get("KZ_FUTURE_DAYS", "366"))
 
+# The bulk export (manage.py export) writes its releases here; /data/ serves the latest.
+EXPORT_DIR = Path(os.environ.get("KZ_EXPORT_DIR") or BASE_DIR / "exports")
+# The archive's public address, for the links in an export (a request gives pages their own).
+SITE_URL = os.environ.get("KZ_SITE_URL", "http://127.0.0.1:8000")
+
 # The archive's sample content and speaker directory.
 FIXTURES_DIR = BASE_DIR / "fixtures"
 SPEAKER_DIRECTORY = FIXTURES_DIR / "speakers.json"

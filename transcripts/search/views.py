@@ -1,10 +1,11 @@
-"""The search page, as HTML and as JSON (`?format=json`)."""
+"""The search page, as HTML, as JSON (`?format=json`) and its matches as CSV (`?format=csv`, download.py)."""
 
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 
 from .. import serializers
 from ..http_cache import query_params
+from .download import CSV_LIMIT, search_csv
 from .engine import PageOutOfRange, search_archive
 from .forms import SearchForm
 from .refine import facet_links, filter_chips, picker_options, picker_people
@@ -14,6 +15,8 @@ from .syntax import QueryError
 @query_params("q", "speaker", "from", "to", "kind", "location", "sort", "page", "format")
 def search_page(request):
     form = SearchForm(request.GET)
+    if request.GET.get("format") == "csv":
+        return search_csv(request, form)
     wants_json = request.GET.get("format") == "json"
     results = None
     if form.is_valid() and form.cleaned_data["q"]:
@@ -29,7 +32,7 @@ def search_page(request):
         if form.errors:
             return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
         return JsonResponse(results_json(request, results), json_dumps_params={"ensure_ascii": False})
-    context = {"form": form, "results": results, **refine_context(request, form)}
+    context = {"form": form, "results": results, "csv_limit": CSV_LIMIT, **refine_context(request, form)}
     if results is not None:
         context.update(facet_links(request, results))
     return render(request, "transcripts/search.html", context)
@@ -67,8 +70,7 @@ def results_json(request, results) -> dict:
         "suggestion": results.suggestion,
         "hits": [
             {
-                "meeting": serializers.meeting(hit.utterance.meeting, url),
-                **serializers.statement(hit.utterance, url, q=results.request.q, text=False),
+                **serializers.statement_in_meeting(hit.utterance, url, q=results.request.q, text=False),
                 "snippet_html": str(hit.snippet),
                 "rank": hit.rank,
             }
