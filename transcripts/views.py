@@ -16,6 +16,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from . import browse, serializers
+from .dates import year_range
 from .http_cache import moved_permanently, query_params
 from .models import STATEMENTS_PER_PAGE, Meeting, OldSlug, RetiredStatement, Speaker, Utterance, statement_url
 from .search.highlight import highlight_meeting, meeting_matches
@@ -267,10 +268,13 @@ def speaker_list(request):
 MEETINGS_SHOWN = 50  # the latest; a long-serving speaker has thousands
 
 
-@query_params("page")
+@query_params("page", "year")
 @by_slug(Speaker.objects.all)
 def speaker_detail(request, speaker):
     utterances = Utterance.objects.published().filter(speaker=speaker).select_related("meeting")
+    year = chart_year(request.GET.get("year"))  # the chart's bar: that year's statements only
+    if year:
+        utterances = utterances.filter(meeting_date__range=(dt.date(year, 1, 1), dt.date(year, 12, 31)))
     utterances = utterances.order_by("-meeting_date", "-meeting_id", "seq")
     page = Paginator(utterances, 20).get_page(request.GET.get("page"))
     meetings = Meeting.objects.published().filter(utterances__speaker=speaker).distinct().chronological().reverse()
@@ -280,8 +284,18 @@ def speaker_detail(request, speaker):
         "meetings": meetings[:MEETINGS_SHOWN],
         "meeting_count": meetings.count(),
         "activity": browse.speaker_activity(speaker),
+        "year": year,
     }
     return render(request, "transcripts/speaker_detail.html", context)
+
+
+def chart_year(value: str | None) -> int | None:
+    """?year= of a speaker page: None without it, else a year the archive accepts (a 404 otherwise)."""
+    if value is None:
+        return None
+    if not (len(value) == 4 and value.isascii() and value.isdigit() and int(value) in year_range()):
+        raise Http404(_("No such year"))
+    return int(value)
 
 
 def not_found(request, exception=None):

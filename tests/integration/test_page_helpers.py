@@ -1,6 +1,6 @@
 """The search page's fast paths write what the slower general ones wrote: the query links
 ({% querystring %}), the hits' addresses ({% url %}), dates (date:"j E Y"), kind labels,
-the form's selects, the histogram's bars (once a template loop) and the speaker picker."""
+the form's selects and the speaker picker (the year charts: test_charts.py)."""
 
 import datetime as dt
 import re
@@ -17,13 +17,11 @@ from transcripts.models import Meeting
 from transcripts.search.forms import SearchForm
 from transcripts.search.refine import picker_options, picker_people
 from transcripts.templatetags.archive import (
-    _bars_html,
     address,
     fixed_select,
     kind_label,
     long_date,
     query_string,
-    year_histogram,
 )
 
 QUERIES = [
@@ -87,41 +85,23 @@ def test_fixed_selects_are_the_form_widgets(language, data):
                 assert fixed_select(form[name]) == str(form[name])
 
 
-YEARS = [[(2022, 5)], [(1995, 1), (2003, 1234), (2024, 70)], [(y, y % 7) for y in range(1991, 2026)]]
-
-# The histogram's bars as histogram.html drew them in a loop, before _bars_html.
-OLD_BARS = Template("""{% load l10n %}{% localize off %}{% for bar in bars %}{% if bar.href %}\
-<a href="{{ bar.href }}">{% endif %}
-      <rect x="{{ bar.x }}" y="{{ bar.y }}" width="{{ bar.w }}" height="{{ bar.h }}">
-        <title>{{ bar.year }}: {{ bar.count }}</title></rect>
-    {% if bar.href %}</a>{% endif %}
-    {% if bar.show_label %}
-    <text x="{{ bar.label_x }}" y="{{ height|add:'-4' }}" text-anchor="middle">{{ bar.year }}</text>
-    {% endif %}
-    {% endfor %}{% endlocalize %}""")
-
-
-@pytest.mark.parametrize("link", ["search", "archive"])
-@pytest.mark.parametrize("years", YEARS)
-def test_histogram_bars_are_the_old_loop(link, years):
-    request = RequestFactory().get("/search/?q=%D0%BD%D0%B5%D1%84%D1%82%D1%8C&page=2")
-    for height in (120, 90):
-        bars = year_histogram(RequestContext(request), years, link=link, height=height)
-        assert bars["bars_html"] == OLD_BARS.render(Context({"bars": bars["bars"], "height": height}))
-    assert _bars_html([], 120) == ""
-
-
 @pytest.mark.django_db
 def test_the_cached_picker_is_the_loop_it_replaced(archive):
     old = Template(
-        "{% load humanize %}{% for slug, name, n in picker %}"
-        '<option value="{{ slug }}"{% if slug == picked %} selected{% endif %}>{{ name }} ({{ n|intcomma }})</option>\n'
-        "      {% endfor %}"
+        "{% load humanize %}{% for slug, name, latin, n in picker %}"
+        '<option value="{{ slug }}"{% if slug == picked %} selected{% endif %}>'
+        "{% if english and latin != name %}{{ latin }} — {{ name }}{% else %}{{ name }}{% endif %}"
+        " ({{ n|intcomma }})</option>\n      {% endfor %}"
     )
     people = picker_people.get()
     assert people
     for language in ("ru", "en"):
+        english = language == "en"
+        shown = sorted(people, key=lambda row: row[2]) if english else people  # English: by Latin name
         with translation.override(language):
             for picked in ["", people[0][0], people[-1][0], "not-listed"]:
-                assert picker_options(picked) == old.render(Context({"picker": people, "picked": picked}))
+                expected = old.render(Context({"picker": shown, "picked": picked, "english": english}))
+                assert picker_options(picked) == expected
+    with translation.override("en"):
+        assert "Kassym-Jomart Tokayev — Касым-Жомарт Кемелевич Токаев (" in picker_options()
     assert re.search(r'<option value="[^"]+" selected>', picker_options(people[0][0]))

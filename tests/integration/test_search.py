@@ -220,10 +220,10 @@ def test_search_page_shows_hits_linking_to_the_anchor(archive, client):
     assert f'href="{nazarbayev_meeting.get_absolute_url()}?q=%D0%9D' in html  # ?q=Назарбаева#s-<sid>
     hit = re.search(r'href="/meeting/[^"?]+/\?q=[^"#]+#s-([a-z0-9]{8})"', html).group(1)
     assert f'<a class="permalink" href="/statement/{hit}/"' in html  # and its own page
-    assert "<svg" in html and "Нурсултан Абишевич Назарбаев" in html
-    # SVG coordinates must not pick up the Russian decimal comma.
-    assert re.search(r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[\d.]+"', html)
-    assert not re.search(r"<rect [^>]*\d,\d", html)
+    assert '<ol class="bars">' in html and "Нурсултан Абишевич Назарбаев" in html
+    # The bars' heights must not pick up the Russian decimal comma.
+    assert re.search(r'<span class="bar" style="height: [\d.]+%">', html)
+    assert not re.search(r'style="height: [^"]*\d,\d', html)
 
 
 @pytest.mark.parametrize(

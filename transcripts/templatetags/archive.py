@@ -1,5 +1,6 @@
 """Template helpers: statement links, query links, calendars, the year histogram, rounded estimates."""
 
+import math
 import re
 from collections.abc import Iterable
 from urllib.parse import urlencode
@@ -129,69 +130,86 @@ def month_calendar(weeks, caption, caption_url="", count=0):
     return {"weeks": weeks, "caption": caption, "caption_url": caption_url, "count": count, "weekday_names": names}
 
 
+# The year charts' scale: a bar's height is the square root of its count over the
+# peak's, so a year of 2 next to a year of 400 is 7% tall, not 0.5%; a year with any
+# count is at least MIN_BAR percent tall. Said under each chart (histogram.html).
+MIN_BAR = 6.0
+
+
+def bar_height(count: int, peak: int) -> float:
+    """A bar's height in percent of the chart: 0 for none, else √(count/peak), at least MIN_BAR."""
+    if count <= 0 or peak <= 0:
+        return 0.0
+    return round(max(MIN_BAR, 100 * math.sqrt(count / peak)), 1)
+
+
+def labelled_years(n: int, max_labels: int) -> set[int]:
+    """Which of n consecutive years show their label: every step-th, counted back from
+    the last (the latest year is always labelled), with at most max_labels labels, so
+    that each label has at least 1/max_labels of the chart's width and none overlap."""
+    step = math.ceil(n / max(1, max_labels)) if n else 1
+    return {i for i in range(n) if (n - 1 - i) % step == 0}
+
+
 @register.inclusion_tag("transcripts/partials/histogram.html", takes_context=True)
-def year_histogram(context, year_counts, link="search", caption=None, width=600, height=120):
-    """Bars for every year from the first to the last with a count, as inline SVG.
-    Each bar links to that year: in the search (link="search") or the date archive.
-    Only years the archive accepts are drawn (transcripts/dates.py), so a stray date
-    cannot stretch the chart over thousands of years."""
+def year_histogram(context, year_counts, link="search", caption=None, speaker="", max_labels=6):
+    """A bar per year from the first to the last with a count, as an HTML list (a
+    link per year with a count, its accessible name "2022: 12"), drawn by CSS.
+    Each bar links to that year: in the search (link="search", the current query with
+    that year's dates), the date archive (link="archive"), or the speaker's own
+    statements of that year (link="speaker", with speaker=<slug>). Only years the
+    archive accepts are drawn (transcripts/dates.py), so a stray date cannot stretch
+    the chart over thousands of years. max_labels: how many year labels fit the
+    chart's narrowest width (the search sidebar's 15rem takes 5)."""
     accepted = year_range()
     counts = {year: n for year, n in year_counts if year in accepted}
     if not counts:
-        return {"bars": []}
+        return {"bars_html": ""}
     years = list(range(min(counts), max(counts) + 1))
-    peak = max(counts.values()) or 1
-    slot = width / len(years)
+    peak = max(counts.values())
+    labelled = labelled_years(len(years), max_labels)
     bars = []
     for i, year in enumerate(years):
         n = counts.get(year, 0)
-        h = round((height - 20) * n / peak, 1)
-        if link == "archive":
-            href = reverse("archive-year", args=[year]) if n else ""
-        else:
+        href = ""
+        if n and link == "archive":
+            href = reverse("archive-year", args=[year])
+        elif n and link == "speaker":
+            href = f"{reverse('speaker', args=[speaker])}?year={year}#statements"
+        elif n:
             # The search with that year's dates, from its first page, as HTML.
             dates = {"from": f"{year}-01-01", "to": f"{year}-12-31", "page": None, "format": None}
             href = query_string(context.request.GET, dates)
-        bars.append(
-            {
-                "year": year,
-                "count": n,
-                "href": href,
-                "x": round(i * slot + slot * 0.1, 1),
-                "y": round(height - 20 - h, 1),
-                "w": round(slot * 0.8, 1),
-                "h": h,
-                "label_x": round(i * slot + slot / 2, 1),
-                "show_label": len(years) <= 12 or i % max(1, len(years) // 8) == 0,
-            }
-        )
-    return {"bars": bars, "bars_html": _bars_html(bars, height), "width": width, "height": height, "caption": caption}
+        bars.append({"year": year, "count": n, "href": href, "height": bar_height(n, peak), "label": i in labelled})
+    return {"bars_html": _bars_html(bars), "caption": caption, "peak": peak}
 
 
 # One bar of histogram.html, written here rather than as a loop in the template: the
-# search page draws one per year (dozens), and the template's loop cost about 1 ms a page.
-# The numbers are written unlocalised, as under the template's {% localize off %}.
+# search page draws one per year (dozens), and a template loop cost about 1 ms a page.
+# The height is written unlocalised (a Russian decimal comma would void the style).
+# Its accessible name is the hidden "2022: 3" alone (the visible label is aria-hidden:
+# Chromium would read the two apart, "2022 : 3").
 _BAR = (
-    '{open}\n      <rect x="{x}" y="{y}" width="{w}" height="{h}">\n        <title>{year}: {count}</title></rect>\n'
-    "    {close}\n    {label}\n    "
+    '<li{zero}><{tag}{href} title="{year}: {count}"><span class="bar" style="height: {height}%"></span>'
+    '{label}<span class="visually-hidden">{year}: {count}</span></{tag}></li>'
 )
-_BAR_LABEL = '\n    <text x="{x}" y="{y}" text-anchor="middle">{year}</text>\n    '
+_LABEL = '<span class="year" aria-hidden="true">{year}</span>'
 
 
-def _bars_html(bars: list[dict], height: int) -> SafeString:
+def _bars_html(bars: list[dict]) -> SafeString:
     out = []
     for bar in bars:
         href = bar["href"]
-        label = _BAR_LABEL.format(x=bar["label_x"], y=height - 4, year=bar["year"]) if bar["show_label"] else ""
         out.append(
             _BAR.format(
-                open=f'<a href="{conditional_escape(href)}">' if href else "",
-                close="</a>" if href else "",
-                label=label,
-                **{key: bar[key] for key in ("x", "y", "w", "h", "year", "count")},
+                zero="" if bar["count"] else ' class="zero"',
+                tag="a" if href else "span",
+                href=f' href="{conditional_escape(href)}"' if href else "",
+                label=_LABEL.format(year=bar["year"]) if bar["label"] else "",
+                **{key: bar[key] for key in ("year", "count", "height")},
             )
         )
-    return mark_safe("".join(out))
+    return mark_safe("\n  ".join(out))
 
 
 @register.filter
