@@ -23,6 +23,12 @@ from .dates import date_problem
 from .history import RevisionsAdmin, event_model, revisions
 from .models import IngestConflict, Meeting, Speaker, SpeakerAlias, Utterance, normalize_name
 
+# The archive's name instead of the stock «Администрирование Django», in the editor's
+# language (lazy: translated per request). templates/admin/login.html makes it the login's <h1>.
+admin.site.site_header = _("Russia–Kazakhstan statements archive")
+admin.site.site_title = _("kzarchive administration")
+admin.site.index_title = _("Curation of the archive")
+
 # The admin log stores changed fields' labels untranslated and capitalised, and
 # translates them when it shows a history: these are those labels, for makemessages.
 HISTORY_LABELS = [
