@@ -13,7 +13,12 @@ PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
 run: $(VENV)/.runtime-installed
 	$(PY) manage.py runarchive $(ADDR)
 
-test: $(VENV)/.dev-installed
+# axe-core for the browser tests' accessibility checks (package.json, package-lock.json),
+# installed with `npm ci` when npm is here; without it those tests skip with a message
+# (KZ_REQUIRE_BROWSER=1, as .ci/run sets, makes that a failure).
+NODE_STAMP := $(if $(shell command -v npm 2>/dev/null),node_modules/.installed)
+
+test: $(VENV)/.dev-installed $(NODE_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The unit and database layers without fuzzing (tests/conftest.py): the loop while coding.
@@ -54,9 +59,13 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
 	$(PIP_INSTALL) -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime-installed
 
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 clean: db-stop
-	rm -rf $(VENV) .pgdata .pgrun staticfiles .pytest_cache
+	rm -rf $(VENV) .pgdata .pgrun staticfiles .pytest_cache node_modules
 
 messages: $(VENV)/.dev-installed
-	$(PY) manage.py makemessages -l ru -l en --ignore=.venv --ignore=bench --ignore=tests --no-obsolete
+	$(PY) manage.py makemessages -l ru -l en --ignore=.venv --ignore=bench --ignore=tests --ignore=node_modules --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv
