@@ -53,3 +53,12 @@ def shot(page, request):
         page.screenshot(path=ARTIFACTS / f"{request.node.name}-{name}.png", full_page=True)
 
     return take
+
+
+@pytest.fixture
+def site(live_server, seeds):
+    """The live server's address, with the seeds ingested (a test module may define its own archive)."""
+    from transcripts.importing.ingest import ingest_paths
+
+    assert not ingest_paths(seeds).failures
+    return live_server.url

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from transcripts.importing.ingest import ingest_paths
 from transcripts.models import Meeting
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,12 +39,6 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU", bypass_csp=True)
     yield context.new_page()
     context.close()
-
-
-@pytest.fixture
-def site(live_server, seeds):
-    ingest_paths(seeds)
-    return live_server.url
 
 
 def described(violations) -> str:

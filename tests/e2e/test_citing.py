@@ -6,8 +6,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from transcripts.importing.ingest import ingest_paths
-
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LANGUAGES = {
@@ -15,12 +13,6 @@ LANGUAGES = {
     "ru": ("", "ru-RU", "Скопировано", "дата обращения"),
     "en": ("/en", "en-GB", "Copied", "accessed"),
 }
-
-
-@pytest.fixture
-def site(live_server, seeds):
-    ingest_paths(seeds)
-    return live_server.url
 
 
 @pytest.fixture(params=sorted(LANGUAGES))

@@ -3,16 +3,9 @@
 import feedparser
 import pytest
 
-from transcripts.importing.ingest import ingest_paths
 from transcripts.models import Utterance
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def site(live_server, seeds):
-    ingest_paths(seeds)
-    return live_server.url
 
 
 def test_follow_the_feed_link_from_a_speaker_page(page, site, shot):

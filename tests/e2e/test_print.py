@@ -8,7 +8,6 @@ import re
 import pytest
 from django.db.models.functions import Length
 
-from transcripts.importing.ingest import ingest_paths
 from transcripts.models import Utterance
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,12 +18,6 @@ COLUMN = {"width": 680, "height": 1001}
 FIRST_PAGE = 1000
 CHROME = [".site-header", ".site-nav", ".search-box", ".language-switch", ".skip-link", ".breadcrumbs",
           ".meeting-links", ".meeting-nav", ".site-footer", ".permalink", ".cite"]  # fmt: skip
-
-
-@pytest.fixture
-def site(live_server, seeds):
-    ingest_paths(seeds)
-    return live_server.url
 
 
 def test_a_printed_meeting_starts_with_its_title_and_first_statements(page, site, shot):

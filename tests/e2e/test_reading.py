@@ -9,12 +9,6 @@ from transcripts.importing.ingest import ingest_paths
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def site(live_server, seeds):
-    ingest_paths(seeds)
-    return live_server.url
-
-
 def test_home_then_date_archive_to_the_two_meetings_of_10_february_2022(page, site, shot):
     page.goto(site + "/")
     assert page.locator("h1").inner_text() == "Архив российско-казахстанских заявлений"

@@ -5,18 +5,10 @@ import re
 
 import pytest
 
-from transcripts.importing.ingest import ingest_paths
-
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # Filters and a query that names a person: chips and the people box above the hits.
 BUSY = "/search/?q=Токаев+Казахстан&from=2019-01-01&to=2024-12-31&kind=talks&speaker=vladimir-putin"
-
-
-@pytest.fixture
-def site(live_server, seeds):
-    assert not ingest_paths(seeds).failures
-    return live_server.url
 
 
 @pytest.mark.parametrize("path", ["/search/?q=Казахстан", "/search/?q=Токаев", BUSY, "/en" + BUSY])
