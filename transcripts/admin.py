@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from . import curation, review  # noqa: F401 (review registers the conflict queue and the merges)
+from . import curation, participants, review  # noqa: F401 (review registers the conflict queue and the merges)
 from .curation import CURATABLE
 from .dates import date_problem
 from .history import RevisionsAdmin, event_model, revisions
@@ -125,6 +125,8 @@ class MeetingAdmin(RevisionsAdmin):
         if change:
             curation.mark_meeting_edits(obj, form.changed_data)
         super().save_model(request, obj, form, change)
+        if {"title", "lead"} & set(form.changed_data):
+            participants.refresh_named_people([obj])
 
     def save_formset(self, request, form, formset, change):
         for inline_form in formset.forms:
@@ -200,10 +202,10 @@ class MergeForm(forms.Form):
 
 @admin.register(Speaker)
 class SpeakerAdmin(RevisionsAdmin):
-    list_display = ("name", "short_label", "role", "country", "kind", "needs_review", "utterance_count")
+    list_display = ("name", "name_latin", "short_label", "role", "country", "kind", "needs_review", "utterance_count")
     list_filter = ("needs_review", "kind", "country")
-    search_fields = ("name", "short_label", "aliases__name")
-    fields = ("name", "short_label", "role", "country", "slug", "kind", "needs_review")
+    search_fields = ("name", "name_latin", "short_label", "aliases__name")
+    fields = ("name", "name_latin", "latin_aliases", "short_label", "role", "country", "slug", "kind", "needs_review")
     inlines = [AliasInline]
     actions = ["merge_into"]
     change_list_template = "admin/transcripts/speaker_change_list.html"

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.urls import reverse, translate_url
 from django.utils import translation
+from django.utils.safestring import mark_safe
 
 # Parameters that change how a page is shown, not what it is: ?q= on a meeting marks matches.
 NOT_CANONICAL = {"meeting": {"q"}}
@@ -21,7 +22,9 @@ def languages(request):
             with translation.override(code):
                 url = reverse("home")
         links.append({"code": code, "name": name, "url": url})
-    return {"language_links": links, **addresses(request)}
+    # On pages in another language, the archive's Russian text is marked as such (screen readers).
+    lang_ru = "" if translation.get_language() == "ru" else mark_safe(' lang="ru"')
+    return {"language_links": links, "lang_ru": lang_ru, **addresses(request)}
 
 
 def addresses(request) -> dict:

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from . import participants
 from .importing.reconcile import is_gone
 from .models import (
     IngestConflict,
@@ -121,6 +122,9 @@ def merge_speakers(user, target: Speaker, duplicates: Iterable[Speaker]) -> str:
             aliases = list(duplicate.aliases.values_list("name", flat=True))
             Utterance.objects.filter(id__in=statement_ids).update(speaker=target)
             duplicate.aliases.update(speaker=target)
+            # Meetings that name the duplicate name the target now (the rest would cascade away).
+            named = Meeting.named_people.through.objects
+            named.filter(speaker=duplicate).exclude(meeting__named_people=target).update(speaker=target)
             # The duplicate's own old addresses, and merges into it, now lead to the target.
             old_slugs = OldSlug.objects.filter(content_type=speakers, object_id=duplicate.pk)
             merged = {**_fields(duplicate), "old_slugs": list(old_slugs.values_list("slug", flat=True))}
@@ -181,6 +185,8 @@ def undo_merge(user, merge: SpeakerMerge) -> Undone:
         )
         aliases = SpeakerAlias.objects.filter(id__in=merge.alias_ids, speaker=target).update(speaker=speaker)
         moved = Utterance.objects.filter(id__in=merge.statement_ids, speaker=target).update(speaker=speaker)
+        # Its aliases are its own again: so are the meetings they name.
+        participants.refresh_named_people(Meeting.objects.filter(named_people=target))
         merge.undone_at = timezone.now()
         merge.save(update_fields=["undone_at"])
     log_change(user, speaker, f"Merge into «{target.name}» undone: {moved} statements back", ADDITION)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.contrib.syndication.views import Feed
 from django.db.models import F
@@ -19,6 +19,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.generic import RedirectView
 
+from . import licences
 from .http_cache import query_params
 from .models import Meeting, Speaker, Utterance
 from .search.engine import search_archive
@@ -27,16 +28,12 @@ from .search.syntax import QueryError
 from .views import by_slug
 
 LATEST = 30  # entries in the meetings and speaker feeds; a search feed has one page of hits
-CC_BY = "https://creativecommons.org/licenses/by/4.0/"
 # The search page's filters; sort and page are the feed's own (newest first, the first page).
 SEARCH_PARAMS = ("q", "speaker", "from", "to", "kind", "location")
 
 
 def licence(meeting: Meeting) -> str:
-    """The licence URL of a meeting's text: kremlin.ru publishes under CC BY 4.0; other
-    sources name their own terms on their pages, so nothing is claimed for them."""
-    host = urlsplit(meeting.source_url).hostname or ""
-    return CC_BY if host == "kremlin.ru" or host.endswith(".kremlin.ru") else ""
+    return licences.licence(meeting.source_url)
 
 
 class AtomFeed(Atom1Feed):

@@ -21,6 +21,7 @@ from django.utils.translation import pgettext_lazy
 from psqlextra.manager import PostgresManager
 from psqlextra.models import PostgresModel
 from psqlextra.query import PostgresQuerySet
+from text_unidecode import unidecode
 
 # The text search configuration: PostgreSQL's 'russian' with unaccent before the
 # stemmer (ё→е before the stop-word check). Created in migration 0002; every
@@ -114,6 +115,18 @@ class Speaker(KeepsOldSlugs, PostgresModel):
     short_label = models.CharField(_("short label"), max_length=120, blank=True, help_text="В.Путин")
     role = models.CharField(_("role"), max_length=255, blank=True)
     country = models.CharField(_("country"), max_length=120, blank=True)
+    # For English readers: shown beside the Russian on /en/ pages; a search in Latin
+    # script finds the person by these (search/latin.py).
+    name_latin = models.CharField(
+        _("name in English (Latin script)"), max_length=255, blank=True, help_text="Kassym-Jomart Tokayev"
+    )
+    latin_aliases = ArrayField(
+        models.CharField(max_length=120),
+        verbose_name=_("other Latin spellings"),
+        default=list,
+        blank=True,
+        help_text=_("Comma-separated: Tokayev,Tokaev"),
+    )
     slug = models.SlugField(max_length=120, unique=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
     needs_review = models.BooleanField(
@@ -129,6 +142,11 @@ class Speaker(KeepsOldSlugs, PostgresModel):
 
     def __str__(self):
         return self.name
+
+    @property
+    def latin_name(self) -> str:
+        """The Latin name, else a transliteration of the Russian one (Tokaev for Токаев)."""
+        return self.name_latin or unidecode(self.name.replace("ё", "е").replace("Ё", "Е"))
 
 
 @pghistory.track(*history())
@@ -201,6 +219,11 @@ class Meeting(KeepsOldSlugs, PostgresModel):
     omitted_after = ArrayField(models.PositiveIntegerField(), default=list, blank=True)
     # Fields an editor changed in the admin: re-ingest leaves them as the editor left them.
     curated_fields = ArrayField(models.CharField(max_length=40), default=list, blank=True, editable=False)
+    # People the title or lead names («с Президентом Казахстана Касым-Жомартом Токаевым»),
+    # turns or not: derived from the stored title and lead (participants.py).
+    named_people = models.ManyToManyField(
+        Speaker, blank=True, related_name="named_in", verbose_name=_("people named in the title or lead")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from . import browse, serializers
+from . import browse, licences, participants, serializers
 from .dates import year_range
 from .http_cache import moved_permanently, query_params
 from .models import STATEMENTS_PER_PAGE, Meeting, OldSlug, RetiredStatement, Speaker, Utterance, statement_url
@@ -175,6 +175,7 @@ def meeting_detail(request, meeting):
     same_day, previous, next_meeting = browse.around(meeting)
     context = {
         "meeting": meeting,
+        "participants": participants.people_of(meeting),
         "utterances": utterances,
         "omitted_after": set(meeting.omitted_after),
         "q": q if found else "",
@@ -224,24 +225,49 @@ def _download(pieces, meeting, content_type: str, extension: str) -> StreamingHt
 @query_params()
 @by_slug(published_meetings)
 def meeting_text(request, meeting):
-    """The transcript as plain text, as it would be quoted."""
+    """The transcript as plain text, as it would be quoted: its section headings and
+    omission marks where the page has them, and a closing note of source and licence."""
     start = timezone.localtime(meeting.start).strftime("%Y-%m-%d %H:%M") if meeting.start else str(meeting.date)
+    omitted = set(meeting.omitted_after)
 
     def lines():
         yield "\n".join([meeting.title, start, meeting.location, meeting.source_url, ""])
-        for u in _statements(meeting, "speaker"):
+        if 0 in omitted:
+            yield f"\n{OMISSION}\n"
+        section = None
+        for u in _statements(meeting, "speaker", "section"):
+            if u.section_id != section and u.section_id:
+                yield f"\n{u.section}\n"
+            section = u.section_id
             name = u.speaker.name if u.speaker else u.label
             text = f"{name}{' ' + u.remark if u.remark else ''}: {u.text}" if name else u.text
             yield f"\n{text}\n"
+            if u.seq in omitted:
+                yield f"\n{OMISSION}\n"
+        yield "\n" + "\n".join(["—", *_provenance(request, meeting)]) + "\n"
 
     return _download(lines(), meeting, "text/plain; charset=utf-8", "txt")
+
+
+OMISSION = "<…>"  # the source's mark for text it left out
+
+
+def _provenance(request, meeting) -> list[str]:
+    """Where the text comes from, where the archive keeps it, and under what licence."""
+    lines = [_("Source: %(url)s") % {"url": meeting.source_url}] if meeting.source_url else []
+    lines.append(_("In the archive: %(url)s") % {"url": request.build_absolute_uri(meeting.get_absolute_url())})
+    if licence := licences.licence(meeting.source_url):
+        lines.append(_("Licence: CC BY 4.0 (%(url)s); credit the source.") % {"url": licence})
+    else:
+        lines.append(_("Licence: see the source's terms."))
+    return lines
 
 
 @query_params()
 @by_slug(published_meetings)
 def meeting_json(request, meeting):
     url = request.build_absolute_uri
-    head = serializers.meeting_detail(meeting, url)
+    head = {**serializers.meeting_detail(meeting, url), "licence": licences.licence(meeting.source_url) or None}
 
     def chunks():
         # The object is written by hand around "utterances" so that each statement is
@@ -277,7 +303,7 @@ def speaker_detail(request, speaker):
         utterances = utterances.filter(meeting_date__range=(dt.date(year, 1, 1), dt.date(year, 12, 31)))
     utterances = utterances.order_by("-meeting_date", "-meeting_id", "seq")
     page = Paginator(utterances, 20).get_page(request.GET.get("page"))
-    meetings = Meeting.objects.published().filter(utterances__speaker=speaker).distinct().chronological().reverse()
+    meetings = participants.meetings_of(speaker)  # with turns, or named in the title or lead
     context = {
         "speaker": speaker,
         "page": page,

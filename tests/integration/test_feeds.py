@@ -6,7 +6,7 @@ import time
 import feedparser
 import pytest
 
-from transcripts.feeds import CC_BY
+from transcripts.licences import CC_BY
 from transcripts.models import Meeting, Speaker, Utterance
 
 pytestmark = pytest.mark.django_db

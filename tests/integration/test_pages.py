@@ -111,7 +111,9 @@ def test_meeting_page(client, archive):
     meeting = Meeting.objects.get(source_file=PRESS)
     talks = Meeting.objects.get(source_file=TALKS)
     html = get(client, meeting.get_absolute_url())
-    assert html.count('<a href="/speakers/vladimir-putin/">Владимир Владимирович Путин</a>') == 3
+    # His three turns, and once among the participants under the title.
+    assert html.count('<a href="/speakers/vladimir-putin/">Владимир Владимирович Путин</a>') == 4
+    assert re.search(r'<p class="participants">.*?vladimir-putin.*?kassym-jomart-tokayev.*?</p>', html, re.S)
     assert '<span class="role">Президент Российской Федерации</span>' in html
     fifth = Utterance.objects.get(meeting=meeting, seq=5)
     assert "обращаясь к" in html and f'<section class="utterance" id="s-{fifth.sid}">' in html
@@ -138,7 +140,19 @@ def test_downloads(client, archive):
     body = b"".join(text.streaming_content).decode()
     assert body.startswith("Встреча с\u00a0Президентом Казахстана Касым-Жомартом Токаевым\n2022-02-10 17:45\n")
     assert "Владимир Владимирович Путин: Уважаемый" in body
-    data = json.loads(b"".join(client.get(reverse("meeting-json", args=[meeting.slug])).streaming_content))
+    # The section heading and the omission mark where the page has them (after the last statement).
+    assert meeting.omitted_after == [4]
+    assert "\n\nНачало российско-казахстанских переговоров\n\n" in body
+    assert body.index(meeting.utterances.get(seq=4).text) < body.index("\n<…>\n") < body.index("Источник:")
+    assert body.rstrip().endswith(
+        f"\nИсточник: {meeting.source_url}\nВ архиве: http://testserver{meeting.get_absolute_url()}"
+        "\nЛицензия: CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/); указывайте источник."
+    )
+    raw = b"".join(client.get(reverse("meeting-json", args=[meeting.slug])).streaming_content)
+    assert "Токаев".encode() in raw  # readable UTF-8, not \\u escapes
+    data = json.loads(raw)
+    assert data["licence"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert all(u["url"].startswith("http://testserver/statement/") for u in data["utterances"])
     assert data["sections"] == ["Начало российско-казахстанских переговоров"]
     speakers = [u["speaker"]["slug"] for u in data["utterances"] if u["speaker"]]
     assert speakers == ["vladimir-putin", "kassym-jomart-tokayev"]

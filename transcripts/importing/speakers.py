@@ -33,6 +33,8 @@ def load_speaker_directory(path: Path | None = None) -> int:
                 short_label=entry.get("short_label", ""),
                 role=entry.get("role", ""),
                 country=entry.get("country", ""),
+                name_latin=entry.get("name_latin", ""),
+                latin_aliases=entry.get("latin_aliases", []),
                 kind=entry.get("kind", Speaker.Kind.PERSON),
                 needs_review=False,
             )

@@ -15,6 +15,7 @@ from django.utils import timezone
 from psqlextra.types import ConflictAction
 
 from ..models import IngestConflict, Meeting, RetiredStatement, Section, Utterance, new_sid, normalize_name
+from ..participants import named_in
 from . import parser
 from .locks import advisory_lock, unique_slug
 from .reconcile import Plan, reconcile, text_hash
@@ -78,6 +79,10 @@ def store_document(
         .insert_and_get(source_key=key, slug=slug, **values)
         .id
     )
+
+    # Who the title and lead name, as stored (an editor's title counts, not the file's).
+    title, lead = Meeting.objects.values_list("title", "lead").get(id=meeting_id)
+    Meeting(id=meeting_id).named_people.set(named_in(title, lead, resolver.persons))
 
     section_ids = upsert_children(
         Section,

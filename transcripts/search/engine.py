@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from ..models import TS_CONFIG, Speaker, Utterance
 from ..stamp import StampedCache
-from . import counting, ranking
+from . import counting, latin, ranking
 from .counting import Total
 from .highlight import forms_finder, headlines, snippet_window
 from .ranking import PAGE_SIZE
@@ -71,6 +71,12 @@ class SearchResults:
     density: float = 0.0  # share of all utterances that match
     suggestion: str = ""
     timed_out: bool = False
+    respelled: list[tuple[str, str]] = field(default_factory=list)  # (Latin, Russian): latin.respell
+
+    @property
+    def latin_only(self) -> bool:
+        """A query in Latin letters only: the page says the texts are Russian."""
+        return latin.is_latin_only(self.request.q)
 
     @property
     def year_facets(self) -> list[tuple[int, int]]:
@@ -153,17 +159,18 @@ def reset_caches() -> None:
     """Forget the speaker names and table counts (they are also recomputed whenever the
     archive's change stamp moves)."""
     speaker_names.clear()
+    latin.spellings.clear()
     counting.scales.clear()
     people_statements.clear()
 
 
 def search_archive(request: SearchRequest) -> SearchResults:
     """Run a search; raises QueryError for unusable text and PageOutOfRange."""
-    parsed = parse_query(request.q)
+    parsed, respelled = latin.respell(parse_query(request.q))
     if not parsed.words:
         raise QueryError(_("Type at least one word to search for."))
     indexed = indexed_query(parsed)
-    results = SearchResults(request, parsed, indexed.text, indexed)
+    results = SearchResults(request, parsed, indexed.text, indexed, respelled=respelled)
     results.people = named_people(indexed.any_terms)
     try:
         reader = read_connection()

@@ -31,7 +31,11 @@ class Chip:
 def filter_chips(request, form) -> list[Chip]:
     """One chip per applied filter the form accepted, in the form's order."""
     data = getattr(form, "cleaned_data", {})
-    chips = [Chip(speaker.name, _without(request, "speaker", speaker.slug)) for speaker in form.speakers]
+    english = get_language() == "en"
+    chips = [
+        Chip(speaker.latin_name if english else speaker.name, _without(request, "speaker", speaker.slug))
+        for speaker in form.speakers
+    ]
     if data.get("from"):
         chips.append(Chip(_("from %(date)s") % {"date": date_format(data["from"])}, _without(request, "from")))
     if data.get("to"):
@@ -76,13 +80,14 @@ def _without(request, name: str, value: str | None = None) -> str:
     return request.path + (f"?{urlencode(kept)}" if kept else "")
 
 
-def _people() -> list[tuple[str, str, int]]:
+def _people() -> list[tuple[str, str, str, int]]:
     counts = dict(sorted(people_statements.get().items(), key=lambda pc: (-pc[1], pc[0]))[:PICKER_PEOPLE])
-    names = Speaker.objects.filter(id__in=counts).values_list("id", "slug", "name")
-    return sorted(((slug, name, counts[pk]) for pk, slug, name in names), key=lambda row: row[1].replace("ё", "е"))
+    people = Speaker.objects.filter(id__in=counts)
+    rows = [(p.slug, p.name, p.latin_name, counts[p.id]) for p in people.only("id", "slug", "name", "name_latin")]
+    return sorted(rows, key=lambda row: row[1].replace("ё", "е"))
 
 
-# (slug, name, published statements) of the people the picker lists, by name.
+# (slug, name, Latin name, published statements) of the people the picker lists, by name.
 picker_people = StampedCache(_people)
 
 
@@ -99,8 +104,10 @@ def picker_options(picked: str = "") -> SafeString:
     rendered = _options_html.get()
     language = get_language()
     if language not in rendered:
+        english = language == "en"
+        people = sorted(picker_people.get(), key=lambda row: row[2]) if english else picker_people.get()
         rendered[language] = render_to_string(
-            "transcripts/partials/picker_options.html", {"picker": picker_people.get()}
+            "transcripts/partials/picker_options.html", {"picker": people, "english": english}
         )
     html = rendered[language]
     if picked:

@@ -42,7 +42,7 @@ def refine_context(request, form) -> dict:
     """The filter chips, and the speaker picker: its options with the one it shows
     chosen, and the other speakers asked for, kept as hidden fields."""
     people = picker_people.get()
-    listed = {slug for slug, _name, _n in people}
+    listed = {row[0] for row in people}
     asked = [speaker.slug for speaker in form.speakers]
     picked = asked[0] if asked and asked[0] in listed else ""
     return {
