@@ -53,6 +53,7 @@ FIELDS = {
         "source_url": "the source (kremlin.ru)",
         "lead": "the lead paragraph",
         "sections": "section headings in order (in CSV: a JSON list)",
+        "licence": "the licence of the text (CC BY 4.0 for kremlin.ru), or empty where the source names its own terms",
     },
     "speakers": {
         "name": "canonical name",

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from django.urls import reverse
 from django.utils import timezone
 
+from . import licences
 from .models import Meeting, Speaker, Utterance
 
 AbsoluteUrl = Callable[[str], str]
@@ -54,6 +55,7 @@ def meeting_detail(meeting_: Meeting, url: AbsoluteUrl) -> dict:
         **meeting(meeting_, url),
         "lead": meeting_.lead,
         "sections": [section.heading for section in meeting_.sections.all()],  # prefetched by the export
+        "licence": licences.licence(meeting_.source_url) or None,  # the text's terms, where the archive knows them
     }
 
 

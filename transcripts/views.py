@@ -267,7 +267,7 @@ def _provenance(request, meeting) -> list[str]:
 @by_slug(published_meetings)
 def meeting_json(request, meeting):
     url = request.build_absolute_uri
-    head = {**serializers.meeting_detail(meeting, url), "licence": licences.licence(meeting.source_url) or None}
+    head = serializers.meeting_detail(meeting, url)
 
     def chunks():
         # The object is written by hand around "utterances" so that each statement is

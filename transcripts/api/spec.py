@@ -94,7 +94,7 @@ ENDPOINTS = (
         "/api/v1/meetings/<slug>/",
         _("A meeting with its lead, sections and statements, 200 statements a page."),
         _meeting_example,
-        (*MEETING, "lead", "sections", "statements"),
+        (*MEETING, "lead", "sections", "licence", "statements"),
         STATEMENT,
         "statements.results",
         (PAGE,),
