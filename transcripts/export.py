@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -187,12 +188,23 @@ def export(output: Path, site_url: str) -> Release:
         final = output / name
         if final.exists():  # a second export within the same second
             raise FileExistsError(final)
+        _make_durable_and_readable(partial)
         partial.rename(final)  # atomic on one file system: the release appears whole
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
     _prune(output)
     return Release(final, manifest)
+
+
+def _make_durable_and_readable(folder: Path) -> None:
+    """On disk before the rename (a crash cannot leave a release of empty files), and
+    readable by the web server, which may be another user (mkdtemp makes the folder 0700)."""
+    for file in folder.iterdir():
+        with file.open("rb") as handle:
+            os.fsync(handle.fileno())
+        file.chmod(0o644)
+    folder.chmod(0o755)
 
 
 def _write_release(folder: Path, name: str, created: dt.datetime, site_url: str) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.db.models import Min, Q
 
 from .importing.pronouns import PersonMentions
-from .models import Meeting, Speaker
+from .models import Meeting, Speaker, Utterance
 
 
 def named_in(title: str, lead: str, mentions: PersonMentions) -> set[int]:
@@ -18,7 +18,7 @@ def named_in(title: str, lead: str, mentions: PersonMentions) -> set[int]:
 
 def refresh_named_people(meetings, mentions: PersonMentions | None = None) -> None:
     """Store who each meeting's title and lead name (one PersonMentions for them all)."""
-    mentions = mentions or PersonMentions()
+    mentions = mentions or PersonMentions(names_only=True)
     for meeting in meetings:
         meeting.named_people.set(named_in(meeting.title, meeting.lead, mentions))
 
@@ -37,10 +37,7 @@ def people_of(meeting: Meeting) -> list[Speaker]:
 
 def meetings_of(speaker: Speaker):
     """Published meetings where the speaker has turns or is named."""
-    return (
-        Meeting.objects.published()
-        .filter(Q(utterances__speaker=speaker) | Q(named_people=speaker))
-        .distinct()
-        .chronological()
-        .reverse()
-    )
+    # Two id lists, not an OR over joins: that would join every meeting to all its statements.
+    speaks = Utterance.objects.filter(speaker=speaker).values("meeting_id")
+    named = Meeting.named_people.through.objects.filter(speaker=speaker).values("meeting_id")
+    return Meeting.objects.published().filter(Q(id__in=speaks) | Q(id__in=named)).chronological().reverse()

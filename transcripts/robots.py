@@ -15,8 +15,9 @@ def robots_txt(request):
     statement has its own page) are off limits. Names the sitemap index."""
     search = []
     for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            search.append(reverse("search"))
+        with translation.override(code):  # the search page and its feeds, in each language
+            search.extend(reverse(name) for name in ("search", "feed-search-atom", "feed-search-rss"))
+    search.append(reverse("api-search"))  # the API has no language prefix
     context = {"sitemap": request.build_absolute_uri(reverse("sitemap")), "search": search}
     return render(request, "robots.txt", context, content_type="text/plain; charset=utf-8")
 

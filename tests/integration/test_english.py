@@ -13,6 +13,7 @@ from tests.admin_forms import change_url, form_data
 from tests.documents import transcript
 from transcripts import curation, participants
 from transcripts.importing.ingest import ingest_paths
+from transcripts.importing.pronouns import PersonMentions
 from transcripts.models import Meeting, Speaker
 from transcripts.places import in_english
 from transcripts.search.engine import SearchRequest, search_archive
@@ -139,3 +140,25 @@ def test_a_merge_and_its_undo_keep_the_meetings_a_person_is_named_in(call, admin
     merge = curation.SpeakerMerge.objects.get(target=putin)
     curation.undo_merge(admin_user, merge)
     assert set(call.named_people.all()) == {Speaker.objects.get(slug="kassym-jomart-tokayev")}
+
+
+def test_a_meeting_names_people_by_their_names_not_their_offices(archive):
+    mentions = PersonMentions(names_only=True)
+    putin, tokayev = (Speaker.objects.get(slug=s).id for s in ("vladimir-putin", "kassym-jomart-tokayev"))
+    # «Президент России» is one of Putin's aliases, but in 2010 it was Medvedev.
+    assert (
+        participants.named_in(
+            "Телефонный разговор с Президентом Казахстана", "Президент России Дмитрий Медведев обсудил", mentions
+        )
+        == set()
+    )
+    assert participants.named_in("Встреча с Владимиром Путиным и Касым-Жомартом Токаевым", "", mentions) == {
+        putin,
+        tokayev,
+    }
+
+
+def test_a_latin_query_marks_its_matches_in_the_meeting(archive, client):
+    hit = found("Tokayev").hits[0]
+    html = client.get(hit.utterance.meeting.get_absolute_url(), {"q": "Tokayev"}).content.decode()
+    assert "<mark>Токаев" in html and 'class="next-match"' in html

@@ -90,6 +90,9 @@ def test_checksums_match_the_files(archive, exports):
         assert hashlib.sha256((release.path / name).read_bytes()).hexdigest() == digest, name
     for entry in release.manifest["files"]:
         assert (release.path / entry["name"]).stat().st_size == entry["bytes"]
+    # Readable by a web server that is another user (mkdtemp made the folder 0700).
+    assert release.path.stat().st_mode & 0o777 == 0o755
+    assert {(release.path / name).stat().st_mode & 0o777 for name in sums} == {0o644}
 
 
 def test_the_readme_lists_every_field_and_the_licence(archive, exports):

@@ -1,6 +1,7 @@
 """The Russian catalogue is complete and its compiled .mo matches the .po."""
 
 import gettext
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,7 +22,8 @@ def test_catalogue_is_complete_and_compiled(tmp_path, language):
     text = po.read_text(encoding="utf-8")
     assert "#, fuzzy\nmsgid" not in text
     entries = [block for block in text.split("\n\n")[1:] if "msgid" in block]
-    untranslated = [b for b in entries if b.rstrip().endswith('msgstr ""') or 'msgstr[0] ""' in b]
+    # An empty msgstr (or plural form) is one with no continuation line after its "".
+    untranslated = [b for b in entries if re.search(r'^msgstr(\[\d\])? ""\n(?!")', b.rstrip() + "\n", re.M)]
     assert untranslated == []
     if not shutil.which("msgfmt"):
         pytest.skip("msgfmt (GNU gettext) is not installed")

@@ -384,3 +384,29 @@ def test_a_meeting_estimate_never_exceeds_the_meetings_there_are(archive, monkey
     assert 0 < results.meetings.value <= Meeting.objects.filter(is_published=True).count()
     same_kind = found("сотрудничество", kind=long.kind)
     assert same_kind.meetings.value <= Meeting.objects.filter(kind=long.kind).count()
+
+
+def test_a_search_that_times_out_is_a_503_in_the_api_and_the_csv(archive, client, monkeypatch):
+    from django.db import connection, transaction
+
+    from transcripts.search import download
+
+    def slow(cursor, results):
+        cursor.execute("SELECT pg_sleep(2)")
+
+    monkeypatch.setattr(engine, "STATEMENT_TIMEOUT_MS", 50)
+    monkeypatch.setattr(engine, "_count_and_facets", slow)
+    api = client.get("/api/v1/search/", {"q": "Казахстан"})
+    assert api.status_code == 503 and api["Retry-After"] and api.json()["errors"]["q"][0]["code"] == "timeout"
+    assert client.get(reverse("search"), {"q": "Казахстан", "format": "csv"}).status_code == 503
+    # The count in time, then the CSV's own read of the matches too slow.
+    monkeypatch.undo()
+
+    def slow_ids(request, tsquery):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = 50")
+            cursor.execute("SELECT pg_sleep(2)")
+
+    monkeypatch.setattr(download, "matching_ids", slow_ids)
+    csv = client.get(reverse("search"), {"q": "Казахстан", "format": "csv"})
+    assert csv.status_code == 503 and "слишком много времени" in csv.content.decode()

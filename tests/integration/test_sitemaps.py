@@ -100,6 +100,8 @@ def test_robots_txt_names_the_sitemap_and_keeps_crawlers_out_of_admin_and_search
     lines = response.content.decode().splitlines()
     assert "User-agent: *" in lines and "Allow: /" in lines
     assert {"Disallow: /admin/", "Disallow: /search/", "Disallow: /en/search/"} <= set(lines)
+    # A search's feeds and the API's search are as endless as the search page.
+    assert {"Disallow: /feed/search.atom", "Disallow: /en/feed/search.rss", "Disallow: /api/v1/search/"} <= set(lines)
     assert "Disallow: /" not in lines
     assert "Sitemap: http://testserver/sitemap.xml" in lines
 

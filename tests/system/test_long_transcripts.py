@@ -98,9 +98,11 @@ def test_downloads_stream_in_bounded_memory(client, long_meeting):
         # Bounded by a chunk of statements, not by the download (3.2 and 6.4 MB here).
         assert size > 3_000_000 and peak < 1_500_000, (url, size, peak)
     text = b"".join(client.get(f"/meeting/{long_meeting.slug}.txt").streaming_content).decode()
-    assert text.count("Реплика номер") == TURNS and text.rstrip().endswith(
+    transcript, provenance = text.rsplit("\n—\n", 1)  # the closing note: source, address, licence
+    assert text.count("Реплика номер") == TURNS and transcript.rstrip().endswith(
         "Реплика номер 20000. Обсудили сотрудничество в энергетике."
     )
+    assert provenance.startswith("Источник: http") and "Лицензия:" in provenance
     data = json.loads(b"".join(client.get(f"/meeting/{long_meeting.slug}.json").streaming_content))
     assert [u["seq"] for u in data["utterances"]] == list(range(1, TURNS + 1))
     assert data["title"] == long_meeting.title and data["utterances"][0]["speaker"]["slug"] == "vladimir-putin"

@@ -66,6 +66,8 @@ def api_view(*params: str):
                 response = error_response(exc)
             if response.status_code == 405:
                 response["Allow"] = "GET, HEAD"
+            elif response.status_code == 503:  # a search that timed out: a client may retry
+                response["Retry-After"] = "10"
             response["Access-Control-Allow-Origin"] = "*"
             return response
 

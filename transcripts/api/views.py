@@ -142,4 +142,9 @@ def search(request):
         raise ApiError(400, "q", str(exc)) from None
     except PageOutOfRange:
         raise ApiError(400, PAGE_PARAM, "There is no such page of results.", code="out_of_range") from None
+    if results.timed_out:  # counted nothing: no page to name (the page and the feeds answer 503 too)
+        raise ApiError(503, "q", TIMED_OUT, code="timeout")
     return {**results_json(request, results), **paged(request, results.request.page, results.num_pages)}
+
+
+TIMED_OUT = "The search took too long and was stopped. Add a word or a filter to narrow it."

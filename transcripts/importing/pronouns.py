@@ -27,7 +27,10 @@ class PersonMentions:
     speaker, in any case: «Касым-Жомартом Токаевым»), and each person's gender, taken
     from the name: the patronymic (-вич / -вна), else the first name, else the surname."""
 
-    def __init__(self):
+    def __init__(self, *, names_only: bool = False):
+        """names_only: only aliases that hold a word of the person's name («В.Путин», not
+        «Президент России», which named Medvedev in 2010), whatever the gender: who a
+        meeting names (participants.py), not whom a pronoun may stand for."""
         self.morph = analyzer()  # loaded only for documents with a pronoun to resolve
         rows = SpeakerAlias.objects.filter(speaker__kind=Speaker.Kind.PERSON).values_list(
             "speaker_id", "name", "speaker__name"
@@ -37,7 +40,8 @@ class PersonMentions:
         for speaker_id, alias, name in rows:
             if speaker_id not in self.gender:
                 self.gender[speaker_id] = self.gender_of(name)
-            if self.gender[speaker_id] and (pattern := self.pattern(alias)):
+            usable = _holds_a_name_word(alias, name) if names_only else self.gender[speaker_id]
+            if usable and (pattern := self.pattern(alias)):
                 self.patterns.append((speaker_id, alias, pattern))
 
     def gender_of(self, name: str) -> str:
@@ -149,6 +153,13 @@ class PersonMentions:
             if choice:
                 resolved[u.seq] = choice
         return resolved
+
+
+def _holds_a_name_word(alias: str, name: str) -> bool:
+    def words(text: str) -> set[str]:
+        return set(re.findall(r"[а-яё]{3,}", normalize_name(text)))
+
+    return bool(words(name) & words(alias))
 
 
 def _outside_quotes(text: str) -> str:

@@ -82,6 +82,11 @@ class SpeakerResolver:
     def persons(self) -> PersonMentions:
         return PersonMentions()
 
+    @functools.cached_property
+    def names(self) -> PersonMentions:
+        """Who a title or lead names: by the words of their names only (participants.py)."""
+        return PersonMentions(names_only=True)
+
     def for_pronouns(self, doc: parser.Document) -> dict[int, tuple[int, str]]:
         """News quotes closed by "сказал он" / "отметила она": seq → (speaker, label) for
         those whose person the text named just before (see PersonMentions.resolve)."""

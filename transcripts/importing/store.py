@@ -82,7 +82,7 @@ def store_document(
 
     # Who the title and lead name, as stored (an editor's title counts, not the file's).
     title, lead = Meeting.objects.values_list("title", "lead").get(id=meeting_id)
-    Meeting(id=meeting_id).named_people.set(named_in(title, lead, resolver.persons))
+    Meeting(id=meeting_id).named_people.set(named_in(title, lead, resolver.names))
 
     section_ids = upsert_children(
         Section,

@@ -30,7 +30,7 @@ def named_people_of_stored_meetings(apps, schema_editor):
     from transcripts.importing.pronouns import PersonMentions  # reads only aliases and kinds
     from transcripts.participants import named_in
 
-    mentions = PersonMentions()
+    mentions = PersonMentions(names_only=True)
     Named = Meeting.named_people.through
     for meeting in Meeting.objects.only("id", "title", "lead").iterator(chunk_size=500):
         Named.objects.bulk_create(

@@ -97,7 +97,7 @@ def _aggregate(cursor, where: str, params: list, fraction: float = 1.0) -> Count
             total=Total(sampled),
             meetings=Total(sum(per_meeting.values())),
             years=sorted((y, Total(n)) for y, n in years.items() if y is not None),
-            speakers=sorted(speakers.items(), key=lambda sn: -sn[1]),
+            speakers=sorted(speakers.items(), key=lambda sn: (-sn[1], sn[0])),
         )
 
     def estimate(k: int) -> Total:
@@ -112,5 +112,5 @@ def _aggregate(cursor, where: str, params: list, fraction: float = 1.0) -> Count
         total=estimate(sampled),
         meetings=Total(round(meetings), True, estimate(sum(per_meeting.values())).margin),
         years=sorted((y, estimate(n)) for y, n in years.items() if y is not None),
-        speakers=sorted(((s, round(n / fraction)) for s, n in speakers.items()), key=lambda sn: -sn[1]),
+        speakers=sorted(((s, round(n / fraction)) for s, n in speakers.items()), key=lambda sn: (-sn[1], sn[0])),
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -43,13 +43,20 @@ def search_csv(request, form) -> HttpResponse:
         results = search_archive(dataclasses.replace(form.search_request(), sort="newest", page=1))
     except QueryError as exc:
         return bad_request(str(exc))
+    try:
+        ids = [] if results.timed_out else matching_ids(results.request, results.tsquery)
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != "57014":  # query_canceled: the statement timeout
+            raise
+        results.timed_out = True
     if results.timed_out:
-        return HttpResponse(
+        response = HttpResponse(
             _("The search took too long and was stopped. Add a word or a filter to narrow it.") + "\n",
             status=503,
             content_type="text/plain; charset=utf-8",
         )
-    ids = matching_ids(results.request, results.tsquery)
+        response["Retry-After"] = "10"
+        return response
     response = StreamingHttpResponse(_lines(request, ids, results.total), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="kzarchive-search.csv"'
     return response

@@ -19,6 +19,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from ..models import TS_CONFIG, Utterance
+from . import latin
 from .syntax import ParsedQuery, QueryError, parse_query, word_forms
 from .tsquery import build_tsquery, lexemes_of, proper_names, read_connection
 
@@ -289,7 +290,7 @@ def meeting_matches(meeting, text: str) -> tuple[str, list[Match]] | None:
     """The query's tsquery, and every statement of the meeting that matches it, in
     order, on whichever part of a long transcript; None if the query is unusable."""
     try:
-        tsquery = build_tsquery(parse_query(text))
+        tsquery = build_tsquery(latin.respell(parse_query(text))[0])  # as the search: Tokayev is «Токаев»
     except QueryError:
         return None
     rows = Utterance.objects.filter(meeting=meeting).matching(tsquery).order_by("seq").values_list("seq", "sid")
