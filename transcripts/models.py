@@ -89,6 +89,11 @@ class Matches(Lookup):
         return f"{lhs} @@ ({rhs})::tsquery", [*lhs_params, *rhs_params]
 
 
+def transliterated(name: str) -> str:
+    """Russian in Latin letters, ё as e (Мирзиёев → Mirzieev, not Mirziioev)."""
+    return unidecode(name.replace("ё", "е").replace("Ё", "Е"))
+
+
 def normalize_name(name: str) -> str:
     """Lookup key for a speaker label or alias: case, ё/е and spacing folded."""
     return " ".join(name.replace("\u00a0", " ").replace("ё", "е").replace("Ё", "Е").split()).casefold()
@@ -146,7 +151,7 @@ class Speaker(KeepsOldSlugs, PostgresModel):
     @property
     def latin_name(self) -> str:
         """The Latin name, else a transliteration of the Russian one (Tokaev for Токаев)."""
-        return self.name_latin or unidecode(self.name.replace("ё", "е").replace("Ё", "Е"))
+        return self.name_latin or transliterated(self.name)
 
 
 @pghistory.track(*history())

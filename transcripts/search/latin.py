@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 
-from text_unidecode import unidecode
-
-from ..models import Speaker
+from ..models import Speaker, transliterated
 from ..stamp import StampedCache
 from .syntax import ParsedQuery, Term
 
@@ -37,8 +35,7 @@ def _spellings() -> dict[str, str]:
     found: dict[str, str] = {}
     people = Speaker.objects.filter(kind=Speaker.Kind.PERSON).order_by("id")
     for name, name_latin, aliases in people.values_list("name", "name_latin", "latin_aliases"):
-        transliterated = Speaker(name=name).latin_name if not name_latin else unidecode(name.replace("ё", "е"))
-        for spelling in (name_latin, *aliases, transliterated):  # the directory's spellings first
+        for spelling in (name_latin, *aliases, transliterated(name)):  # the directory's spellings first
             for latin, russian in _russian_words(name, spelling):
                 found.setdefault(latin.lower(), russian)
     return found
