@@ -6,12 +6,10 @@ public reads like any page: the HTTP cache middleware gives them ETags and 304s.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from urllib.parse import urlencode
 
 from django.contrib.syndication.views import Feed
 from django.db.models import F
-from django.http import HttpResponse, HttpResponseBadRequest
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
@@ -22,9 +20,8 @@ from django.views.generic import RedirectView
 from . import licences
 from .http_cache import query_params
 from .models import Meeting, Speaker, Utterance
-from .search.engine import search_archive
+from .search import plain
 from .search.forms import SearchForm
-from .search.syntax import QueryError
 from .views import by_slug
 
 LATEST = 30  # entries in the meetings and speaker feeds; a search feed has one page of hits
@@ -175,44 +172,17 @@ class SpeakerFeed(StatementFeed):
         return statements.order_by(*newest)[:LATEST]
 
 
-class BadSearch(Exception):
-    pass
-
-
-class SearchTimedOut(Exception):
-    pass
-
-
 class SearchFeed(StatementFeed):
     query_params = frozenset(SEARCH_PARAMS)
 
     def __call__(self, request, *args, **kwargs):
         try:
             return super().__call__(request, *args, **kwargs)
-        except BadSearch as exc:
-            return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
-        except SearchTimedOut:
-            response = HttpResponse(
-                _("The search took too long and was stopped. Add a word or a filter to narrow it."),
-                status=503,
-                content_type="text/plain; charset=utf-8",
-            )
-            response["Retry-After"] = "10"
-            return response
+        except plain.Refused as refused:  # a bad query (400) or one too slow (503)
+            return refused.response
 
     def get_object(self, request):
-        form = SearchForm(request.GET)
-        if not form.is_valid():
-            errors = "; ".join(str(e) for field in form.errors.values() for e in field)
-            raise BadSearch(_("Bad search: %(errors)s") % {"errors": errors})
-        if not form.cleaned_data["q"]:
-            raise BadSearch(_("A search feed needs words to search for: ?q=…"))
-        try:
-            results = search_archive(replace(form.search_request(), sort="newest", page=1))
-        except QueryError as exc:
-            raise BadSearch(_("Bad search: %(errors)s") % {"errors": exc}) from None
-        if results.timed_out:
-            raise SearchTimedOut
+        results = plain.newest_first(SearchForm(request.GET))
         results.params = [(k, v) for k, values in request.GET.lists() if k in SEARCH_PARAMS for v in values]
         return results
 

@@ -4,7 +4,6 @@ CSV_LIMIT, streamed; a final row says so when the limit cut the list."""
 from __future__ import annotations
 
 import csv
-import dataclasses
 
 from django.db import OperationalError, transaction
 from django.http import HttpResponse, StreamingHttpResponse
@@ -12,8 +11,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ..models import Utterance
-from .engine import STATEMENT_TIMEOUT_MS, search_archive
-from .syntax import QueryError
+from . import plain
+from .engine import STATEMENT_TIMEOUT_MS
 from .tsquery import read_connection
 
 CSV_LIMIT = 10_000
@@ -29,34 +28,17 @@ class Echo:
         return value
 
 
-def bad_request(message: str) -> HttpResponse:
-    return HttpResponse(message + "\n", status=400, content_type="text/plain; charset=utf-8")
-
-
 def search_csv(request, form) -> HttpResponse:
-    if not form.is_valid():
-        errors = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in form.errors.items())
-        return bad_request(errors)
-    if not form.cleaned_data["q"]:
-        return bad_request(_("Type at least one word to search for."))
     try:  # the engine checks the query and counts the matches; the page and sort do not matter here
-        results = search_archive(dataclasses.replace(form.search_request(), sort="newest", page=1))
-    except QueryError as exc:
-        return bad_request(str(exc))
+        results = plain.newest_first(form)
+    except plain.Refused as refused:
+        return refused.response
     try:
-        ids = [] if results.timed_out else matching_ids(results.request, results.tsquery)
+        ids = matching_ids(results.request, results.tsquery)
     except OperationalError as exc:
         if getattr(exc.__cause__, "sqlstate", None) != "57014":  # query_canceled: the statement timeout
             raise
-        results.timed_out = True
-    if results.timed_out:
-        response = HttpResponse(
-            _("The search took too long and was stopped. Add a word or a filter to narrow it.") + "\n",
-            status=503,
-            content_type="text/plain; charset=utf-8",
-        )
-        response["Retry-After"] = "10"
-        return response
+        return plain.timed_out()
     response = StreamingHttpResponse(_lines(request, ids, results.total), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="kzarchive-search.csv"'
     return response
