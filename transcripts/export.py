@@ -24,7 +24,7 @@ from django.db.models import F, Prefetch
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from . import browse, serializers
+from . import browse, licences, serializers
 from .models import ArchiveChange, Meeting, Section, Utterance, statement_url
 
 CHUNK = 2000  # rows a server-side cursor fetches at a time
@@ -34,7 +34,7 @@ MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
 LICENCE = {
     "name": "CC BY 4.0",
-    "url": "https://creativecommons.org/licenses/by/4.0/",
+    "url": licences.CC_BY,
     "attribution": "Texts from kremlin.ru (Президент России) are under CC BY 4.0: credit kremlin.ru and link"
     " to the source (each meeting's source_url). Texts from other sources keep their own terms; each meeting's"
     " source_url names its source.",

@@ -124,18 +124,26 @@ def by_slug(objects):
             found = objects().filter(slug=slug).first()
             if found is not None:
                 return view(request, found)
-            moved = OldSlug.find(objects().model, slug)
-            if moved is None or not objects().filter(pk=moved.pk).exists():
-                if objects().model is Meeting and (deleted := _deleted_meeting(slug)):
-                    return render(request, "transcripts/meeting_gone.html", deleted, status=410)
-                raise Http404("No such page")
-            address = reverse(request.resolver_match.view_name, kwargs={"slug": moved.slug})
-            query = request.GET.urlencode()
-            return moved_permanently(address + (f"?{query}" if query else ""))
+            if redirect := old_slug_redirect(request, objects(), slug):
+                return redirect
+            if objects().model is Meeting and (deleted := _deleted_meeting(slug)):
+                return render(request, "transcripts/meeting_gone.html", deleted, status=410)
+            raise Http404("No such page")
 
         return wrapped
 
     return decorate
+
+
+def old_slug_redirect(request, objects, slug: str):
+    """A 301 to the same view at the present address of the object among `objects` that
+    used to have this slug (in the same language, with the same query), or None."""
+    moved = OldSlug.find(objects.model, slug)
+    if moved is None or not objects.filter(pk=moved.pk).exists():
+        return None
+    address = reverse(request.resolver_match.view_name, kwargs={"slug": moved.slug})
+    query = request.GET.urlencode()
+    return moved_permanently(address + (f"?{query}" if query else ""))
 
 
 published_meetings = Meeting.objects.published

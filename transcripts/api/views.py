@@ -8,12 +8,13 @@ from django.urls import reverse
 
 from .. import browse, serializers
 from ..http_cache import moved_permanently
-from ..models import STATEMENTS_PER_PAGE, Meeting, OldSlug, RetiredStatement, Speaker, Utterance, statement_url
+from ..models import STATEMENTS_PER_PAGE, Meeting, RetiredStatement, Speaker, Utterance, statement_url
 from ..search.engine import PageOutOfRange, search_archive
 from ..search.forms import SearchForm
 from ..search.syntax import QueryError
 from ..search.views import results_json
 from ..statements import _live_successor
+from ..views import old_slug_redirect
 from .filters import MEETING_FILTERS, MeetingFilters
 from .responses import ANY, PAGE_PARAM, ApiError, api_view, paged, paginate
 
@@ -32,9 +33,8 @@ def _by_slug(request, queryset, slug: str):
     found = queryset.filter(slug=slug).first()
     if found is not None:
         return found
-    moved = OldSlug.find(queryset.model, slug)
-    if moved is not None and queryset.filter(pk=moved.pk).exists():
-        return _moved(request, request.resolver_match.view_name, slug=moved.slug)
+    if redirect := old_slug_redirect(request, queryset, slug):
+        return redirect
     raise ApiError(404, ANY, f"No such {queryset.model._meta.model_name}.", code="not_found")
 
 
