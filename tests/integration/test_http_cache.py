@@ -4,11 +4,12 @@ without rendering, and invalidation by ingest and by admin edits."""
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests.admin_forms import change_url, form_data
 from transcripts import http_cache
 from transcripts.importing.ingest import ingest_paths
-from transcripts.models import ArchiveChange, Meeting, Speaker, Utterance
+from transcripts.models import ArchiveChange, Meeting, OldSlug, RetiredStatement, Speaker, Utterance
 
 pytestmark = pytest.mark.django_db
 
@@ -193,3 +194,23 @@ def test_a_signed_in_session_still_sees_its_own_pages(admin_client, archive):
     response = admin_client.get("/speakers/")
     assert response.status_code == 200 and "ETag" not in response
     assert admin_client.get("/speakers/?fill=1").status_code == 200  # editors are not redirected either
+
+
+def _stamp():
+    return ArchiveChange.objects.get(pk=1).changed_at
+
+
+def test_the_stamp_moves_when_only_a_link_table_changes(archive):
+    """Participants, retired statements and old addresses are on public pages too
+    (migration 0019): a change to one of them alone moves the stamp."""
+    meeting = Meeting.objects.filter(named_people__isnull=False).first()
+    person = meeting.named_people.first()
+    changes = [
+        lambda: meeting.named_people.remove(person),
+        lambda: OldSlug.remember(meeting, "an-address-it-once-had"),
+        lambda: RetiredStatement.objects.create(sid="zz99zz99", reason="deleted", retired_at=timezone.now()),
+    ]
+    for change in changes:
+        before = _stamp()
+        change()
+        assert _stamp() > before

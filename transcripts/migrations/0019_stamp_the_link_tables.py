@@ -1,0 +1,23 @@
+"""The change stamp (0010) also moves when only a meeting's participants, a retired
+statement or an old address changes: the public pages show all three, and today every
+path that writes them also writes a meeting or statement, but the stamp must not rely on it."""
+
+from django.db import migrations
+
+TABLES = ["meeting_named_people", "retiredstatement", "oldslug"]
+
+TRIGGER = (
+    "CREATE TRIGGER kz_archive_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
+    " ON transcripts_{table} FOR EACH STATEMENT EXECUTE FUNCTION kz_archive_changed();"
+)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("transcripts", "0018_english_names_and_named_people")]
+
+    operations = [
+        migrations.RunSQL(
+            "\n".join(TRIGGER.format(table=t) for t in TABLES),
+            "\n".join(f"DROP TRIGGER kz_archive_changed ON transcripts_{t};" for t in TABLES),
+        ),
+    ]
