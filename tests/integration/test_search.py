@@ -1,6 +1,7 @@
 """Search: morphology, syntax, filters, sorts, facets, escaping, robustness, JSON."""
 
 import re
+from collections import Counter
 
 import pytest
 from django.urls import reverse
@@ -289,9 +290,11 @@ def test_meeting_page_highlights_and_offers_next_match(archive, client):
     assert client.get(meeting.get_absolute_url(), {"q": "\x00<script>"}).status_code == 200
 
 
-def sampled_everything(monkeypatch, modulus=2, enough=1):
-    """Make the test archive "large": every count estimated from `id % modulus = 0`."""
+def sampled_everything(monkeypatch, modulus=2, enough=1, year_margin=10.0):
+    """Make the test archive "large": every count estimated from `id % modulus = 0`
+    (every year the sample holds, unless year_margin says which years it knows)."""
     monkeypatch.setattr(counting, "EXACT_LIMIT", 0)
+    monkeypatch.setattr(counting, "YEAR_MARGIN", year_margin)
     monkeypatch.setattr(counting, "PROBE", 1)
     monkeypatch.setattr(counting, "SAMPLE", modulus)
     monkeypatch.setattr(counting, "ENOUGH_SAMPLED", enough)
@@ -319,7 +322,11 @@ def test_large_results_are_estimated_from_the_statement_sample(archive, monkeypa
     results = found("Путин")
     # Scaled by all rows over the sample's rows.
     scale = Utterance.objects.count() / sum(1 for i in Utterance.objects.values_list("id", flat=True) if i % 2 == 0)
-    assert results.total.estimated and results.total.value == round(len(sampled) * scale)
+    # ... plus, counted exactly, the matches of years the sample holds none of.
+    by_year = Utterance.objects.filter(id__in=every_match).values_list("id", "meeting_date__year")
+    sampled_years = {y for i, y in by_year if i % 2 == 0}
+    unsampled = sum(1 for _i, y in by_year if y not in sampled_years)
+    assert results.total.estimated and results.total.value == round(len(sampled) * scale) + unsampled
     assert 0 < results.total.margin < 1 and results.total.margin_percent >= 1
     assert abs(sum(n for _y, n in results.year_facets) - results.total.value) <= len(results.year_facets)
     # Relevance is still over every match, not the sample's.
@@ -336,7 +343,7 @@ def test_large_results_are_estimated_from_the_statement_sample(archive, monkeypa
     assert "около" in html and f"оценка по выборке в 10%, ±{results.total.margin_percent}%" in html
     data = client.get(reverse("search"), {"q": "Путин", "format": "json"}).json()
     assert data["total_is_estimate"] and data["total_margin"] == pytest.approx(results.total.margin)
-    assert all(year["margin"] > 0 for year in data["facets"]["years"])
+    assert all((y["margin"] > 0) == y["estimated"] == (y["year"] in sampled_years) for y in data["facets"]["years"])
 
 
 def test_a_sample_too_small_to_say_gives_exact_counts(archive, monkeypatch):
@@ -384,6 +391,30 @@ def test_a_meeting_estimate_never_exceeds_the_meetings_there_are(archive, monkey
     assert 0 < results.meetings.value <= Meeting.objects.filter(is_published=True).count()
     same_kind = found("сотрудничество", kind=long.kind)
     assert same_kind.meetings.value <= Meeting.objects.filter(kind=long.kind).count()
+
+
+def test_years_the_sample_knows_little_of_are_counted_exactly(archive, monkeypatch, tmp_path, client):
+    # One long meeting of 2023 and the seeds' few statements of other years.
+    (tmp_path / "long.txt").write_text(transcript(400, lead=""), encoding="utf-8")
+    assert not ingest_paths([tmp_path]).failures
+    truth = Counter(Utterance.objects.filter(id__in=ids("сотрудничество")).values_list("meeting_date__year", flat=True))
+    assert truth[2023] >= 400 and len(truth) > 1
+    sampled_everything(monkeypatch, year_margin=0.2)  # a year needs about 50 sampled matches
+    results = found("сотрудничество")
+    years = dict(results.year_totals)
+    assert years.keys() == truth.keys()  # no year the sample missed is left out
+    assert years[2023].estimated and abs(years[2023].value - truth[2023]) <= 0.2 * truth[2023]
+    assert all(not t.estimated and t.value == truth[y] for y, t in years.items() if y != 2023)
+    assert results.total.estimated and results.total.value == sum(t.value for t in years.values())
+    html = client.get(reverse("search"), {"q": "сотрудничество"}).content.decode()
+    exact_year = next(y for y in truth if y != 2023)
+    assert re.search(rf">{exact_year}</a>\s*<span class=\"count\">{truth[exact_year]}</span>", html)
+    assert re.search(r">2023</a>\s*<span class=\"count\">≈", html)
+    assert "≈ — оценка по выборке, в пределах ±20%; остальные годы подсчитаны точно." in html
+    data = client.get(reverse("search"), {"q": "сотрудничество", "format": "json"}).json()
+    json_years = {y["year"]: y for y in data["facets"]["years"]}
+    assert json_years[exact_year]["estimated"] is False and json_years[exact_year]["margin"] == 0
+    assert json_years[2023]["estimated"] is True
 
 
 def test_a_search_that_times_out_is_a_503_in_the_api_and_the_csv(archive, client, monkeypatch):

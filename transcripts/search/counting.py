@@ -3,12 +3,15 @@
 Up to EXACT_LIMIT matches (and somewhat beyond: the decision is made on an estimate)
 every count is exact: one pass over the matches, aggregated in PostgreSQL. Above it,
 the counts come from a systematic sample of statements (every 10th by id: partial GIN
-index, migration 0016), scaled up, with a 95% margin the page states. A meeting count
+index, migration 0016), scaled up, with a 95% margin the page states; but only for the
+years the sample knows within YEAR_MARGIN: the other years (small ones, or ones the
+sample missed) are counted exactly, so every year shown is within ±8%. A meeting count
 is then a Horvitz–Thompson estimate, and never above the meetings that can match.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 
@@ -19,6 +22,7 @@ EXACT_LIMIT = 50_000
 PROBE = 100  # the 1% sample (`id % 100 = 0`) tells whether the exact count is affordable
 SAMPLE = 10  # the 10% sample (`id % 10 = 0`) estimates above it
 ENOUGH_SAMPLED = 400  # sampled matches below which the sample says too little (margin ±10%)
+YEAR_MARGIN = 0.08  # a year the sample gives a wider margin than this is counted exactly
 
 
 @dataclass(frozen=True)
@@ -51,10 +55,26 @@ WITH m AS MATERIALIZED (
     SELECT u.meeting_id, extract(year FROM u.meeting_date)::int AS year, u.speaker_id
     FROM transcripts_utterance u WHERE {where}
 )
-SELECT 'year', year, count(*) FROM m GROUP BY year
-UNION ALL SELECT 'speaker', speaker_id, count(*) FROM m WHERE speaker_id IS NOT NULL GROUP BY speaker_id
-UNION ALL SELECT 'meetings', k, count(*) FROM (SELECT count(*) AS k FROM m GROUP BY meeting_id) AS per GROUP BY k
+SELECT 'year', year, 0, count(*) FROM m GROUP BY year
+UNION ALL SELECT 'speaker', speaker_id, 0, count(*) FROM m WHERE speaker_id IS NOT NULL GROUP BY speaker_id
+UNION ALL SELECT 'meetings', year, k, count(*) FROM (
+    SELECT year, count(*) AS k FROM m GROUP BY meeting_id, year
+) AS per GROUP BY year, k
 """
+
+
+@dataclass
+class Tally:
+    """One pass's counts: matches per year and per speaker, and per year how many
+    meetings hold k matches ({year: {k: meetings}})."""
+
+    years: dict = field(default_factory=dict)
+    speakers: dict = field(default_factory=dict)
+    meetings: dict = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.years.values())
 
 
 def _count_sample_rows() -> tuple[int, dict[int, float]]:
@@ -76,41 +96,85 @@ def count_matches(cursor, where: str, params: list, meetings_that_can_match) -> 
     cursor.execute(f"SELECT count(*) FROM transcripts_utterance u WHERE {where} AND u.id %% {int(PROBE)} = 0", params)
     probe = cursor.fetchone()[0]
     if probe * scale[PROBE] <= 1.3 * EXACT_LIMIT:  # 6.7 standard errors above 50,000: never wrongly estimated
-        return _aggregate(cursor, where, params)
-    counts = _aggregate(cursor, f"{where} AND u.id %% {int(SAMPLE)} = 0", params, fraction=1 / scale[SAMPLE])
-    if counts.total.value / scale[SAMPLE] < ENOUGH_SAMPLED:  # too few sampled to say (a small archive)
-        return _aggregate(cursor, where, params)
-    counts.meetings = Total(
-        min(counts.meetings.value, meetings_that_can_match(), counts.total.value), True, counts.meetings.margin
-    )
-    return counts
+        return _exact(_tally(cursor, where, params))
+    fraction = 1 / scale[SAMPLE]
+    sampled = _tally(cursor, f"{where} AND u.id %% {int(SAMPLE)} = 0", params)
+    if sampled.total < ENOUGH_SAMPLED:  # too few sampled to say (a small archive)
+        return _exact(_tally(cursor, where, params))
+    # Years the sample knows well enough are estimated; every other year (a small one, or
+    # one the sample missed) is counted exactly, reading only its own matches.
+    known = sorted(y for y, k in sampled.years.items() if y is not None and _margin(k, fraction) <= YEAR_MARGIN)
+    outside, years = _outside_years(known)
+    rest = _tally(cursor, f"{where} AND {outside}", params + years)
+    if not known:  # no year was sampled well enough: the rest is every match
+        return _exact(rest)
+    return _estimated(sampled, known, rest, fraction, meetings_that_can_match)
 
 
-def _aggregate(cursor, where: str, params: list, fraction: float = 1.0) -> Counts:
+def _margin(k: int, fraction: float) -> float:
+    """95% margin of k sampled matches scaled up (binomial; a systematic sample over
+    ordered ids does no worse)."""
+    return 1.96 * math.sqrt((1 - fraction) / k) if k else 1.0
+
+
+def _outside_years(years: list[int]) -> tuple[str, list]:
+    """SQL (and its dates) for a meeting date in none of these years: ranges the date
+    index reads, so only the other years' matches are visited."""
+    if not years:
+        return "true", []
+    spans: list[list[int]] = []
+    for year in years:
+        if spans and spans[-1][1] == year - 1:
+            spans[-1][1] = year
+        else:
+            spans.append([year, year])
+    ranges, dates, low = ["u.meeting_date IS NULL"], [], None
+    for first, last in spans:
+        ranges.append("u.meeting_date < %s" if low is None else "(u.meeting_date >= %s AND u.meeting_date < %s)")
+        dates.extend([dt.date(first, 1, 1)] if low is None else [low, dt.date(first, 1, 1)])
+        low = dt.date(last + 1, 1, 1)
+    ranges.append("u.meeting_date >= %s")
+    dates.append(low)
+    return "(" + " OR ".join(ranges) + ")", dates
+
+
+def _tally(cursor, where: str, params: list) -> Tally:
     cursor.execute(AGGREGATE_SQL.format(where=where), params)
-    years, speakers, per_meeting = {}, {}, {}
-    for kind, key, n in cursor.fetchall():
-        {"year": years, "speaker": speakers, "meetings": per_meeting}[kind][key] = n
-    sampled = sum(years.values())
-    if fraction >= 1.0:
-        return Counts(
-            total=Total(sampled),
-            meetings=Total(sum(per_meeting.values())),
-            years=sorted((y, Total(n)) for y, n in years.items() if y is not None),
-            speakers=sorted(speakers.items(), key=lambda sn: (-sn[1], sn[0])),
-        )
+    tally = Tally()
+    for kind, key, k, n in cursor.fetchall():
+        if kind == "meetings":
+            tally.meetings.setdefault(key, {})[k] = n
+        else:
+            (tally.years if kind == "year" else tally.speakers)[key] = n
+    return tally
 
-    def estimate(k: int) -> Total:
-        # Binomial margin of a scaled count; a systematic sample over ordered ids does no worse.
-        margin = 1.96 * math.sqrt((1 - fraction) / k) if k else 1.0
-        return Total(round(k / fraction), True, margin)
 
+def _exact(tally: Tally) -> Counts:
+    return Counts(
+        total=Total(tally.total),
+        meetings=Total(sum(n for histogram in tally.meetings.values() for n in histogram.values())),
+        years=sorted((y, Total(n)) for y, n in tally.years.items() if y is not None),
+        speakers=sorted(tally.speakers.items(), key=lambda sn: (-sn[1], sn[0])),
+    )
+
+
+def _estimated(sampled: Tally, known: list[int], rest: Tally, fraction: float, meetings_that_can_match) -> Counts:
+    """The known years from the sample, scaled up, and the rest counted exactly."""
+    big = sum(sampled.years[y] for y in known)
+    years = {y: Total(round(sampled.years[y] / fraction), True, _margin(sampled.years[y], fraction)) for y in known}
+    years.update((y, Total(n)) for y, n in rest.years.items() if y is not None)
+    total = round(big / fraction) + rest.total
+    share = big / fraction / total  # the estimated part's share: the margin of the whole
     # A meeting with k sampled matches holds about k / fraction; it shows in the sample
     # with probability 1 - (1 - fraction) ** (k / fraction): weight each seen meeting by its inverse.
-    meetings = sum(n / (1 - (1 - fraction) ** (k / fraction)) for k, n in per_meeting.items())
+    seen = [(k, n) for y in known for k, n in sampled.meetings.get(y, {}).items()]
+    estimated = sum(n / (1 - (1 - fraction) ** (k / fraction)) for k, n in seen)
+    counted = sum(n for histogram in rest.meetings.values() for n in histogram.values())
+    meetings = min(round(estimated) + counted, meetings_that_can_match(), total)
+    speakers = {s: round(n / fraction) for s, n in sampled.speakers.items()}
     return Counts(
-        total=estimate(sampled),
-        meetings=Total(round(meetings), True, estimate(sum(per_meeting.values())).margin),
-        years=sorted((y, estimate(n)) for y, n in years.items() if y is not None),
-        speakers=sorted(((s, round(n / fraction)) for s, n in speakers.items()), key=lambda sn: (-sn[1], sn[0])),
+        total=Total(total, True, _margin(big, fraction) * share),
+        meetings=Total(meetings, True, _margin(sum(n for _k, n in seen), fraction) * share),
+        years=sorted(years.items()),
+        speakers=sorted(speakers.items(), key=lambda sn: (-sn[1], sn[0])),
     )

@@ -83,6 +83,11 @@ class SearchResults:
         return [(year, total.value) for year, total in self.year_totals]
 
     @property
+    def year_margin_percent(self) -> int:
+        """The widest margin of a year estimated rather than counted (counting.YEAR_MARGIN)."""
+        return round(counting.YEAR_MARGIN * 100)
+
+    @property
     def first_index(self) -> int:
         return (self.request.page - 1) * PAGE_SIZE + 1
 

@@ -48,7 +48,7 @@ def filter_chips(request, form) -> list[Chip]:
 
 
 def facet_links(request, results) -> dict:
-    """The facets as (speaker or year, count, link): each link is this search narrowed
+    """The facets as (speaker, count, link) and (year, Total, link): each link is this search narrowed
     to that speaker (in place of any other) or that year, from page 1. The same links
     as {% querystring %}, encoded in one pass for the page's dozens of them."""
     query, first_page = request.GET, {"page": None, "format": None}
@@ -58,8 +58,8 @@ def facet_links(request, results) -> dict:
             for speaker, n in results.speaker_facets
         ],
         "facet_years": [
-            (year, n, query_string(query, {"from": f"{year}-01-01", "to": f"{year}-12-31", **first_page}))
-            for year, n in results.year_facets
+            (year, total, query_string(query, {"from": f"{year}-01-01", "to": f"{year}-12-31", **first_page}))
+            for year, total in results.year_totals
         ],
     }
 

@@ -79,6 +79,9 @@ def results_json(request, results) -> dict:
         "facets": {
             "estimated": results.total.estimated,
             "speakers": [{**serializers.speaker(s), "count": n} for s, n in results.speaker_facets],
-            "years": [{"year": y, "count": t.value, "margin": t.margin} for y, t in results.year_totals],
+            "years": [
+                {"year": y, "count": t.value, "estimated": t.estimated, "margin": t.margin}
+                for y, t in results.year_totals
+            ],
         },
     }
