@@ -49,7 +49,7 @@ SELECT t.lexeme, u.id, {LEXEME_SCORE_SQL.format(text="v.d", vector="u.search_vec
     u.meeting_date, u.meeting_id, u.seq
 FROM pg_temp.kz_length AS l
 JOIN transcripts_utterance AS u ON u.id = l.id
-CROSS JOIN LATERAL (SELECT ts_filter(u.search_vector, '{{d}}') AS d) AS v
+CROSS JOIN LATERAL (SELECT ts_filter(u.search_vector, '{{d}}') AS d OFFSET 0) AS v  -- once (ranking.RANKED_FROM)
 CROSS JOIN LATERAL unnest(v.d) AS t
 JOIN pg_temp.kz_frequent AS f ON f.lexeme = t.lexeme AND f.open
 WHERE l.length > %(low)s AND l.length <= %(high)s

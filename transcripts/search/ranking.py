@@ -27,8 +27,10 @@ APPROXIMATE_SAMPLE = 1000  # the newest of the 10% sample's matches, ranked when
 # never opens with «Спасибо.». Every part depends on the statement and one lexeme at a
 # time (champions.LEXEME_SCORE_SQL), which the champion lists rely on.
 LENGTH_SQL = "0.0001 * least(length({vector}), 100) / 100.0"
-# The statement with its text part, for rank_sql: FROM RANKED_FROM WHERE …
-RANKED_FROM = "transcripts_utterance u CROSS JOIN LATERAL (SELECT ts_filter(u.search_vector, '{d}') AS d) AS t"
+# The statement with its text part, for rank_sql: FROM RANKED_FROM WHERE … OFFSET 0 keeps
+# the planner from inlining t.d into each ts_rank call: the vector is read (detoasted) and
+# filtered once per statement, not once per form of every word (3× faster for 4 forms).
+RANKED_FROM = "transcripts_utterance u CROSS JOIN LATERAL (SELECT ts_filter(u.search_vector, '{d}') AS d OFFSET 0) AS t"
 
 
 def rank_sql(words: list[list[str]]) -> tuple[str, list[str]]:
