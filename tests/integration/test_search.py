@@ -143,6 +143,22 @@ def test_filters(archive):
     assert {h.utterance.meeting.location for h in found("Путин", location="Сочи").hits} == {"Сочи"}
 
 
+@pytest.mark.parametrize("filters", [{"kind": "phone_call"}, {"location": "Сочи"}, {"kind": "talks"}])
+def test_a_kind_or_place_finds_the_same_as_a_list_of_its_meetings_or_a_filter(archive, monkeypatch, filters):
+    """Few meetings are listed for the index (engine._few_meetings); many are a filter."""
+    meetings = set(Meeting.objects.filter(**filters).values_list("id", flat=True))
+    truth = set(Utterance.objects.filter(id__in=ids("Путин"), meeting_id__in=meetings).values_list("id", flat=True))
+    assert truth
+    listed = set(ids("Путин", **filters))
+    assert "ANY(%s)" in engine._where(SearchRequest(q="Путин", **filters), "'путин'")[0]
+    monkeypatch.setattr(engine, "MEETINGS_LISTED", 0)
+    engine.reset_caches()
+    filtered = set(ids("Путин", **filters))
+    assert listed == filtered == truth
+    where, params = engine._where(SearchRequest(q="Путин", **filters), "'путин'")
+    assert "IN (SELECT m.id" in where and meetings.isdisjoint(p for p in params if isinstance(p, int))
+
+
 def test_sorts_and_stable_pages(archive):
     newest = [h.utterance.meeting.date for h in found("Казахстан", sort="newest").hits]
     oldest = [h.utterance.meeting.date for h in found("Казахстан", sort="oldest").hits]

@@ -124,12 +124,41 @@ def _where(request: SearchRequest, query: IndexedQuery | str) -> tuple[str, list
     if request.date_to:
         conditions.append("u.meeting_date <= %s")
         params.append(request.date_to)
-    meeting_filters = [(col, value) for col, value in (("kind", request.kind), ("location", request.location)) if value]
+    meeting_filters = tuple(
+        (col, value) for col, value in (("kind", request.kind), ("location", request.location)) if value
+    )
     if meeting_filters:
-        sql = " AND ".join(f"m.{col} = %s" for col, _v in meeting_filters)
-        conditions.append(f"u.meeting_id IN (SELECT m.id FROM transcripts_meeting m WHERE {sql})")
-        params.extend(v for _c, v in meeting_filters)
+        listed = _few_meetings(meeting_filters)
+        if listed is not None:  # the statements index intersects the words' bitmap: only both are read
+            conditions.append("u.meeting_id = ANY(%s)")
+            params.append(listed)
+        else:  # a kind or place of many meetings: a filter on each match costs less than listing them
+            sql = " AND ".join(f"m.{col} = %s" for col, _v in meeting_filters)
+            conditions.append(f"u.meeting_id IN (SELECT m.id FROM transcripts_meeting m WHERE {sql})")
+            params.extend(v for _c, v in meeting_filters)
     return " AND ".join(conditions), params
+
+
+# Measured on the bench archive, counting a word's matches in one place: 1,801 meetings,
+# 38 → 11 ms (a mid word) and 300 → 55 ms (a common one); 5,376 meetings, 30 → 35 ms and
+# 330 → 100 ms; 13,186 meetings, 32 → 73 ms for a mid word: there the filter is dearer.
+MEETINGS_LISTED = 6000
+_listed_meetings = StampedCache(dict)  # {filters: ids or None}, emptied when the archive changes
+
+
+def _few_meetings(filters: tuple[tuple[str, str], ...]) -> list[int] | None:
+    """The ids of the meetings of this kind and place, if there are at most MEETINGS_LISTED."""
+    listed = _listed_meetings.get()
+    if filters not in listed:
+        sql = " AND ".join(f"{col} = %s" for col, _v in filters)
+        with read_connection().cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM transcripts_meeting WHERE {sql} ORDER BY id LIMIT %s",
+                [*(v for _c, v in filters), MEETINGS_LISTED + 1],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        listed[filters] = ids if len(ids) <= MEETINGS_LISTED else None
+    return listed[filters]
 
 
 def _count_people_statements() -> dict[int, int]:
@@ -167,6 +196,7 @@ def reset_caches() -> None:
     latin.spellings.clear()
     counting.scales.clear()
     people_statements.clear()
+    _listed_meetings.clear()
 
 
 def search_archive(request: SearchRequest) -> SearchResults:
