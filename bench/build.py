@@ -35,12 +35,14 @@ REBUILT_INDEXES_SQL = (
     "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'transcripts_utterance'"
     " AND (indexdef LIKE '% USING gin %' OR indexname = 'utterance_date_order') ORDER BY indexname"
 )
-# Off during the load: the word list's triggers on the utterances (its statements would
-# each update the word list; migration 0011; VocabularyWord.rebuild() follows), and the
-# history's (migration 0013): a synthetic archive has no history to keep.
+# Off during the load: the word list's and the lexeme counts' triggers on the utterances
+# (its statements would each update them; migrations 0011 and 0021; VocabularyWord.rebuild()
+# and LexemeCount.rebuild() follow), and the history's (migration 0013): a synthetic
+# archive has no history to keep.
 VOCABULARY_TRIGGERS_SQL = (
     "SELECT tgname FROM pg_trigger WHERE tgrelid = 'transcripts_utterance'::regclass"
-    " AND (tgname LIKE 'kz\\_vocabulary\\_%' OR tgname LIKE 'pgtrigger\\_%') ORDER BY tgname"
+    " AND (tgname LIKE 'kz\\_vocabulary\\_%' OR tgname LIKE 'kz\\_lexeme\\_count\\_%'"
+    " OR tgname LIKE 'pgtrigger\\_%') ORDER BY tgname"
 )
 FIRST_DAY, LAST_DAY = dt.date(2001, 1, 1), dt.date(2025, 12, 31)
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -372,6 +374,8 @@ def build(n: int, *, seed: int, workers: int, speakers: int, log) -> dict:
     log("rebuilding the vocabulary (VocabularyWord.rebuild: the full query, once)…")
     result["vocabulary_rebuild_s"] = rebuild_vocabulary()
     retrying(maintenance, "VACUUM (ANALYZE) transcripts_vocabularyword")
+    log("counting each lexeme's statements by year and speaker (LexemeCount.rebuild)…")
+    result["lexeme_counts_rebuild_s"] = rebuild_lexeme_counts()
     log("making the champion lists (champions.rebuild, as `manage.py rebuild_champions`)…")
     result["champions_rebuild_s"] = rebuild_champions(log)
     with psycopg.connect(url, autocommit=True) as conn:
@@ -402,6 +406,18 @@ def rebuild_vocabulary() -> float:
     connection.close()  # a fresh connection: the server may have restarted since the fork
     started = time.perf_counter()
     VocabularyWord.rebuild()
+    return round(time.perf_counter() - started, 1)
+
+
+def rebuild_lexeme_counts() -> float:
+    """Seconds for the app's own full count of each lexeme's statements (migration 0021)."""
+    from django.db import connection
+
+    from transcripts.models import LexemeCount
+
+    connection.close()
+    started = time.perf_counter()
+    LexemeCount.rebuild()
     return round(time.perf_counter() - started, 1)
 
 

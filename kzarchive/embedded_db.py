@@ -158,10 +158,11 @@ TUNING_FILE = "kzarchive.conf"
 
 
 def tuning() -> str:
-    """The server settings the archive needs: a million statements' tables and indexes
-    (about 2 GB) stay in shared buffers when the machine has the memory for them."""
+    """The server settings the archive needs: a million statements' table, its TOAST and
+    indexes and the champion lists (about 5 GB) stay in shared buffers when the machine
+    has the memory for them (a quarter of it, PostgreSQL's usual ceiling, up to 8 GB)."""
     memory = psutil.virtual_memory().total
-    buffers = os.environ.get("KZ_PG_SHARED_BUFFERS") or f"{max(128, min(memory // 4, 2 << 30) >> 20)}MB"
+    buffers = os.environ.get("KZ_PG_SHARED_BUFFERS") or f"{max(128, min(memory // 4, 8 << 30) >> 20)}MB"
     header = "# Written by kzarchive/embedded_db.py on each start; KZ_PG_SHARED_BUFFERS overrides."
     return f"{header}\nshared_buffers = '{buffers}'\n"
 

@@ -606,6 +606,57 @@ class Champion(models.Model):
     score = models.FloatField()
 
 
+class LexemeCount(models.Model):
+    """How many published statements hold a lexeme (anywhere in search_vector), per year
+    of their meeting or per speaker: a one-word search's exact counts without reading its
+    matches (search/counting.py). Statement triggers keep it equal to LEXEME_COUNT_SQL
+    (migration 0021), as they keep the word list."""
+
+    class Facet(models.TextChoices):
+        YEAR = "y"  # value: the meeting's year (0: none)
+        SPEAKER = "s"  # value: the speaker's id (narration is not counted here)
+
+    pk = models.CompositePrimaryKey("lexeme", "facet", "value")
+    lexeme = models.TextField()
+    facet = models.CharField(max_length=1, choices=Facet.choices)
+    value = models.IntegerField()
+    statements = models.IntegerField()
+
+    def __str__(self):
+        return f"{self.lexeme} {self.facet}={self.value}: {self.statements}"
+
+    @classmethod
+    def rebuild(cls) -> int:
+        """Recompute every count from LEXEME_COUNT_SQL (after a load with the triggers
+        off: bench/build.py); returns the rows. Other writers wait meanwhile."""
+        from django.db import connections, router, transaction
+
+        using = router.db_for_write(cls)
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEXEME_COUNT_LOCK])
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute("DELETE FROM transcripts_lexemecount")
+            cursor.execute(
+                "INSERT INTO transcripts_lexemecount (lexeme, facet, value, statements)"
+                f" SELECT * FROM ({LEXEME_COUNT_SQL}) AS counted ORDER BY 1, 2, 3"
+            )
+            return cursor.rowcount
+
+
+# Every writer of LexemeCount holds this transaction-level advisory lock (migration 0021).
+LEXEME_COUNT_LOCK = 7744552452799095668  # int.from_bytes(b"kz-lexct")
+# What LexemeCount holds; the triggers and a rebuild compute it alike.
+LEXEME_COUNT_SQL = """
+SELECT l.lexeme, f.facet, f.value, count(*)::integer AS statements
+FROM transcripts_utterance AS u
+CROSS JOIN LATERAL unnest(tsvector_to_array(u.search_vector)) AS l (lexeme)
+CROSS JOIN LATERAL (VALUES ('y', coalesce(extract(year FROM u.meeting_date)::integer, 0)), ('s', u.speaker_id))
+    AS f (facet, value)
+WHERE u.published AND f.value IS NOT NULL
+GROUP BY 1, 2, 3
+"""
+
+
 class ArchiveChange(models.Model):
     """A single row: when anything a public page shows last changed.
 

@@ -362,6 +362,45 @@ def test_large_results_are_estimated_from_the_statement_sample(archive, monkeypa
     assert all((y["margin"] > 0) == y["estimated"] == (y["year"] in sampled_years) for y in data["facets"]["years"])
 
 
+def lexeme_table_read(q, **filters) -> tuple[bool, object]:
+    """Whether the search read LexemeCount, and its results."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        results = found(q, **filters)
+    return any("transcripts_lexemecount" in query["sql"] for query in queries.captured_queries), results
+
+
+def test_a_one_word_search_takes_exact_counts_from_the_lexeme_table(archive, monkeypatch, client):
+    _read, exact = lexeme_table_read("Россия")
+    assert exact.indexed.lexeme == "росс"  # fewer matches than COUNTED_FROM: they are read, and all is exact
+    assert not exact.total.estimated and not exact.meetings.estimated
+    monkeypatch.setattr(counting, "COUNTED_FROM", 1)
+    monkeypatch.setattr(counting, "SAMPLE", 1)  # the "sample" is every statement: the meeting estimate is exact
+    engine.reset_caches()
+    read, counted = lexeme_table_read("Россия")
+    assert read
+    assert counted.total == exact.total and counted.year_totals == exact.year_totals
+    assert counted.speaker_facets == exact.speaker_facets
+    assert counted.meetings.estimated and counted.meetings.value == exact.meetings.value
+    assert [h.utterance.id for h in counted.hits] == [h.utterance.id for h in exact.hits]
+    html = client.get(reverse("search"), {"q": "Россия"}).content.decode()
+    summary = " ".join(re.search(r'<p class="summary">(.*?)</p>', html, re.S).group(1).split())
+    assert f"из {exact.total.value} примерно в {exact.meetings.value} встреч" in summary, summary
+    assert "высказывания подсчитаны точно; встречи — оценка по выборке в 10%" in summary
+    # Filters, several words, an exclusion, a word of several forms: counted from the matches.
+    for q, filters in [
+        ("Россия", {"kind": "talks"}),
+        ("Россия", {"speakers": (Speaker.objects.get(slug="vladimir-putin").id,)}),
+        ("Россия Казахстан", {}),
+        ("Россия -Токаев", {}),
+        ("Казахстан", {}),  # two forms ('казахста', 'казахстан'): a statement may hold both
+    ]:
+        read, results = lexeme_table_read(q, **filters)
+        assert not read and not results.meetings.estimated, (q, filters)
+
+
 def test_a_sample_too_small_to_say_gives_exact_counts(archive, monkeypatch):
     sampled_everything(monkeypatch, modulus=10**9, enough=400)  # no statement is in the sample
     results = found("Путин")

@@ -1,6 +1,7 @@
-"""The did-you-mean word list is kept by statement triggers (migration 0011): after any
-sequence of ingests, edits, publishing, renames and deletions, through the admin, the
-ORM or raw SQL, the table equals its definition (VOCABULARY_SQL) exactly."""
+"""The did-you-mean word list (migration 0011) and the lexeme counts (0021) are kept by
+statement triggers: after any sequence of ingests, edits, publishing, renames, date
+changes and deletions, through the admin, the ORM or raw SQL, each table equals its
+definition (VOCABULARY_SQL, LEXEME_COUNT_SQL) exactly."""
 
 import io
 import shutil
@@ -17,7 +18,15 @@ from tests.admin_forms import change_url, form_data
 from tests.conftest import CORPUS
 from tests.servers import server_url
 from transcripts.importing.ingest import ingest_paths
-from transcripts.models import VOCABULARY_SQL, Meeting, Speaker, Utterance, VocabularyWord
+from transcripts.models import (
+    LEXEME_COUNT_SQL,
+    VOCABULARY_SQL,
+    LexemeCount,
+    Meeting,
+    Speaker,
+    Utterance,
+    VocabularyWord,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -35,12 +44,23 @@ def stored() -> dict[str, int]:
     return dict(VocabularyWord.objects.values_list("word", "frequency"))
 
 
+def lexeme_counts() -> tuple[dict, dict]:
+    """(stored, as LEXEME_COUNT_SQL computes it now): {(lexeme, facet, value): statements}."""
+    with connection.cursor() as cursor:
+        cursor.execute(LEXEME_COUNT_SQL)
+        expected = {(lexeme, facet, value): n for lexeme, facet, value, n in cursor.fetchall()}
+    rows = LexemeCount.objects.values_list("lexeme", "facet", "value", "statements")
+    return {(lexeme, facet, value): n for lexeme, facet, value, n in rows}, expected
+
+
 def assert_exact(step: str) -> None:
-    expected, actual = full_query(), stored()
-    wrong = {
-        w: (actual.get(w), expected.get(w)) for w in expected.keys() | actual.keys() if actual.get(w) != expected.get(w)
-    }
-    assert not wrong, f"after {step}: (stored, expected) differ for {dict(sorted(wrong.items())[:20])}"
+    for name, (actual, expected) in {"word list": (stored(), full_query()), "lexeme counts": lexeme_counts()}.items():
+        wrong = {
+            k: (actual.get(k), expected.get(k))
+            for k in expected.keys() | actual.keys()
+            if actual.get(k) != expected.get(k)
+        }
+        assert not wrong, f"{name} after {step}: (stored, expected) differ for {dict(sorted(wrong.items())[:20])}"
 
 
 def frequency(word: str) -> int | None:
@@ -120,6 +140,12 @@ def test_the_list_follows_every_kind_of_change_exactly(seed_folder, admin_client
     Meeting.objects.filter(source_file=PRESS).update(is_published=True, title="Новое название")
     assert_exact("publishing with a new title")
 
+    # A meeting moved to another year: its statements' year counts move with it.
+    moved = Meeting.objects.get(source_file=NEWS)
+    moved.date = moved.date.replace(year=moved.date.year - 3)
+    moved.save()
+    assert_exact("moving a meeting to another year")
+
     # Speakers: a rename (ORM and admin), a new speaker, a merge, a deletion.
     putin = Speaker.objects.get(slug="vladimir-putin")
     putin.name = "Владимир Владимирович Путинский"
@@ -164,6 +190,8 @@ def test_the_list_follows_every_kind_of_change_exactly(seed_folder, admin_client
         transaction.set_rollback(True)
     assert stored() == before
     assert VocabularyWord.rebuild() == 0  # nothing to correct
+    stored_counts = lexeme_counts()[0]
+    assert LexemeCount.rebuild() == len(stored_counts) and lexeme_counts()[0] == stored_counts
 
 
 def test_truncating_utterances_or_speakers_rebuilds_the_list(seed_folder):
@@ -172,6 +200,7 @@ def test_truncating_utterances_or_speakers_rebuilds_the_list(seed_folder):
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses pending foreign-key checks
         cursor.execute("TRUNCATE transcripts_utterance CASCADE")  # and the conflicts that name statements
     assert stored() == full_query() and frequency("путин") == 1  # only the speaker names are left
+    assert not LexemeCount.objects.exists()
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE transcripts_meeting, transcripts_speaker CASCADE")
     assert stored() == {}

@@ -7,6 +7,9 @@ index, migration 0016), scaled up, with a 95% margin the page states; but only f
 years the sample knows within YEAR_MARGIN: the other years (small ones, or ones the
 sample missed) are counted exactly, so every year shown is within ±8%. A meeting count
 is then a Horvitz–Thompson estimate, and never above the meetings that can match.
+
+A search for one lexeme without filters reads its counts from LexemeCount instead
+(count_from_table): exact at any size, only its meetings estimated from the sample.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ PROBE = 100  # the 1% sample (`id % 100 = 0`) tells whether the exact count is a
 SAMPLE = 10  # the 10% sample (`id % 10 = 0`) estimates above it
 ENOUGH_SAMPLED = 400  # sampled matches below which the sample says too little (margin ±10%)
 YEAR_MARGIN = 0.08  # a year the sample gives a wider margin than this is counted exactly
+COUNTED_FROM = 5_000  # a one-word search of this many matches takes its counts from LexemeCount
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,33 @@ def count_matches(cursor, where: str, params: list, meetings_that_can_match) -> 
     if not known:  # no year was sampled well enough: the rest is every match
         return _exact(rest)
     return _estimated(sampled, known, rest, fraction, meetings_that_can_match)
+
+
+def count_from_table(cursor, lexeme: str, where: str, params: list, meetings_that_can_match) -> Counts | None:
+    """A one-word search without filters, of at least COUNTED_FROM matches: its totals,
+    years and speakers from LexemeCount (exact, without reading a match), its meetings
+    estimated from the 10% sample. None for fewer matches: reading them costs less, and
+    the meetings are then exact too."""
+    cursor.execute("SELECT facet, value, statements FROM transcripts_lexemecount WHERE lexeme = %s", [lexeme])
+    years, speakers = {}, {}
+    for facet, value, n in cursor.fetchall():
+        (years if facet == "y" else speakers)[value] = n
+    total = sum(years.values())
+    if total < COUNTED_FROM:
+        return None
+    _rows, scale = scales.get()
+    fraction = 1 / scale[SAMPLE]
+    sampled = _tally(cursor, f"{where} AND u.id %% {int(SAMPLE)} = 0", params)
+    seen = [(k, n) for histogram in sampled.meetings.values() for k, n in histogram.items()]
+    estimated = sum(n / (1 - (1 - fraction) ** (k / fraction)) for k, n in seen)
+    return Counts(
+        total=Total(total),
+        meetings=Total(
+            min(round(estimated), meetings_that_can_match(), total), True, _margin(sum(n for _k, n in seen), fraction)
+        ),
+        years=sorted((y, Total(n)) for y, n in years.items() if y),
+        speakers=sorted(speakers.items(), key=lambda sn: (-sn[1], sn[0])),
+    )
 
 
 def _margin(k: int, fraction: float) -> float:

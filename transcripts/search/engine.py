@@ -10,6 +10,7 @@ planner must be pinned per query (we know the match count before it does).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchVector
@@ -228,7 +229,12 @@ def _count_and_facets(cursor, results: SearchResults) -> None:
     request = results.request
     where, params = _where(request, results.indexed)
     ranking.plan(cursor, bitmap=True)
-    counts = counting.count_matches(cursor, where, params, lambda: _meetings_that_can_match(cursor, request))
+    can_match = functools.partial(_meetings_that_can_match, cursor, request)
+    counts = None
+    if results.indexed.lexeme and not _filtered(request):
+        counts = counting.count_from_table(cursor, results.indexed.lexeme, where, params, can_match)
+    if counts is None:
+        counts = counting.count_matches(cursor, where, params, can_match)
     results.total, results.meetings = counts.total, counts.meetings
     top = counts.speakers[:12]
     by_id = Speaker.objects.in_bulk([s for s, _n in top])
@@ -238,6 +244,10 @@ def _count_and_facets(cursor, results: SearchResults) -> None:
     results.num_pages = max(1, -(-results.total.value // PAGE_SIZE))
     if request.page > results.num_pages:
         raise PageOutOfRange(request.page)
+
+
+def _filtered(request: SearchRequest) -> bool:
+    return bool(request.speakers or request.date_from or request.date_to or request.kind or request.location)
 
 
 def _meetings_that_can_match(cursor, request: SearchRequest) -> int:

@@ -154,6 +154,14 @@ class IndexedQuery:
     wanted: tuple[tuple[str, ...], ...] = ()  # each wanted word's lexemes (query_words)
     any_terms: str = ""  # any wanted term: the people a query names (engine.named_people)
 
+    @property
+    def lexeme(self) -> str | None:
+        """The one lexeme the whole query is (a word with a single form), else None."""
+        if self.pairs or len(self.wanted) != 1 or len(self.wanted[0]) != 1:
+            return None
+        (only,) = self.wanted[0]
+        return only if self.text.strip("() ") == quoted(only) else None
+
 
 def indexed_query(parsed: ParsedQuery) -> IndexedQuery:
     """Phrases of adjacent words are found through their pairs: a GIN lookup of one
