@@ -373,29 +373,36 @@ def lexeme_table_read(q, **filters) -> tuple[bool, object]:
 
 
 def test_a_one_word_search_takes_exact_counts_from_the_lexeme_table(archive, monkeypatch, client):
-    _read, exact = lexeme_table_read("Россия")
-    assert exact.indexed.lexeme == "росс"  # fewer matches than COUNTED_FROM: they are read, and all is exact
-    assert not exact.total.estimated and not exact.meetings.estimated
+    # One form, two forms («Казахстан»: 'казахста' and 'казахстан'), an exclusion, an OR of two words.
+    eligible = ["Россия", "Казахстан", "Россия -Токаев", "Казахстан -Россия", "Россия OR вопрос"]
+    exact = {q: found(q) for q in eligible}  # fewer matches than COUNTED_FROM: read, and all exact
+    assert all(not r.total.estimated and not r.meetings.estimated and r.total.value for r in exact.values())
+    assert exact["Казахстан"].indexed.table_counts.lexemes == ("казахста", "казахстан")
     monkeypatch.setattr(counting, "COUNTED_FROM", 1)
     monkeypatch.setattr(counting, "SAMPLE", 1)  # the "sample" is every statement: the meeting estimate is exact
     engine.reset_caches()
-    read, counted = lexeme_table_read("Россия")
-    assert read
-    assert counted.total == exact.total and counted.year_totals == exact.year_totals
-    assert counted.speaker_facets == exact.speaker_facets
-    assert counted.meetings.estimated and counted.meetings.value == exact.meetings.value
-    assert [h.utterance.id for h in counted.hits] == [h.utterance.id for h in exact.hits]
+    for q, truth in exact.items():
+        read, counted = lexeme_table_read(q)
+        assert read, q
+        assert counted.total == truth.total and counted.year_totals == truth.year_totals, q
+        assert counted.speaker_facets == truth.speaker_facets, q
+        assert counted.meetings.estimated and counted.meetings.value == truth.meetings.value, q
+        assert [h.utterance.id for h in counted.hits] == [h.utterance.id for h in truth.hits], q
     html = client.get(reverse("search"), {"q": "Россия"}).content.decode()
     summary = " ".join(re.search(r'<p class="summary">(.*?)</p>', html, re.S).group(1).split())
-    assert f"из {exact.total.value} примерно в {exact.meetings.value} встреч" in summary, summary
+    meetings = exact["Россия"].meetings.value
+    assert f"из {exact['Россия'].total.value} примерно в {meetings} встреч" in summary, summary
     assert "высказывания подсчитаны точно; встречи — оценка по выборке в 10%" in summary
-    # Filters, several words, an exclusion, a word of several forms: counted from the matches.
+    data = client.get(reverse("search"), {"q": "Россия", "format": "json"}).json()
+    assert data["meetings_is_estimate"] and not data["total_is_estimate"]
+    # Filters, two words that must both occur, a phrase, three lexemes: counted from the matches.
+    putin = Speaker.objects.get(slug="vladimir-putin").id
     for q, filters in [
         ("Россия", {"kind": "talks"}),
-        ("Россия", {"speakers": (Speaker.objects.get(slug="vladimir-putin").id,)}),
+        ("Россия", {"speakers": (putin,)}),
         ("Россия Казахстан", {}),
-        ("Россия -Токаев", {}),
-        ("Казахстан", {}),  # two forms ('казахста', 'казахстан'): a statement may hold both
+        ('"Россия Казахстан"', {}),
+        ("Россия OR Казахстан", {}),
     ]:
         read, results = lexeme_table_read(q, **filters)
         assert not read and not results.meetings.estimated, (q, filters)

@@ -8,8 +8,9 @@ years the sample knows within YEAR_MARGIN: the other years (small ones, or ones 
 sample missed) are counted exactly, so every year shown is within ±8%. A meeting count
 is then a Horvitz–Thompson estimate, and never above the meetings that can match.
 
-A search for one lexeme without filters reads its counts from LexemeCount instead
-(count_from_table): exact at any size, only its meetings estimated from the sample.
+A search without filters for one word of at most two forms, or two one-form words OR'ed,
+less any excluded words, reads its counts from LexemeCount instead (count_from_table):
+exact at any size, only its meetings estimated from the sample.
 """
 
 from __future__ import annotations
@@ -115,28 +116,39 @@ def count_matches(cursor, where: str, params: list, meetings_that_can_match) -> 
     return _estimated(sampled, known, rest, fraction, meetings_that_can_match)
 
 
-def count_from_table(cursor, lexeme: str, where: str, params: list, meetings_that_can_match) -> Counts | None:
-    """A one-word search without filters, of at least COUNTED_FROM matches: its totals,
-    years and speakers from LexemeCount (exact, without reading a match), its meetings
-    estimated from the 10% sample. None for fewer matches: reading them costs less, and
-    the meetings are then exact too."""
-    cursor.execute("SELECT facet, value, statements FROM transcripts_lexemecount WHERE lexeme = %s", [lexeme])
+def count_from_table(cursor, table, where: str, params: list, overlaps: list, meetings_that_can_match) -> Counts | None:
+    """A search without filters whose counts are LexemeCount's (tsquery.TableCounts), of at
+    least COUNTED_FROM statements: its total, years and speakers are the table's sums less
+    the overlaps' matches (`overlaps`: their (where, params), read), exact at any size;
+    its meetings are estimated from the 10% sample. None below COUNTED_FROM: reading the
+    matches costs less, and the meetings are then exact too."""
+    cursor.execute(
+        "SELECT facet, value, sum(statements)::integer FROM transcripts_lexemecount"
+        " WHERE lexeme = ANY(%s) GROUP BY 1, 2",
+        [list(table.lexemes)],
+    )
     years, speakers = {}, {}
     for facet, value, n in cursor.fetchall():
         (years if facet == "y" else speakers)[value] = n
-    total = sum(years.values())
-    if total < COUNTED_FROM:
+    if sum(years.values()) < COUNTED_FROM:
         return None
+    for overlap_where, overlap_params in overlaps:
+        overlap = _tally(cursor, overlap_where, overlap_params)
+        for mine, theirs in ((years, {y or 0: n for y, n in overlap.years.items()}), (speakers, overlap.speakers)):
+            for key, n in theirs.items():
+                mine[key] -= n
+    years = {y: n for y, n in years.items() if n}
+    speakers = {s: n for s, n in speakers.items() if n}
+    total = sum(years.values())
     _rows, scale = scales.get()
     fraction = 1 / scale[SAMPLE]
     sampled = _tally(cursor, f"{where} AND u.id %% {int(SAMPLE)} = 0", params)
     seen = [(k, n) for histogram in sampled.meetings.values() for k, n in histogram.items()]
     estimated = sum(n / (1 - (1 - fraction) ** (k / fraction)) for k, n in seen)
+    meetings = min(round(estimated), meetings_that_can_match(), total)
     return Counts(
         total=Total(total),
-        meetings=Total(
-            min(round(estimated), meetings_that_can_match(), total), True, _margin(sum(n for _k, n in seen), fraction)
-        ),
+        meetings=Total(meetings, True, _margin(sum(n for _k, n in seen), fraction)),
         years=sorted((y, Total(n)) for y, n in years.items() if y),
         speakers=sorted(speakers.items(), key=lambda sn: (-sn[1], sn[0])),
     )

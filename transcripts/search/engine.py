@@ -230,9 +230,10 @@ def _count_and_facets(cursor, results: SearchResults) -> None:
     where, params = _where(request, results.indexed)
     ranking.plan(cursor, bitmap=True)
     can_match = functools.partial(_meetings_that_can_match, cursor, request)
-    counts = None
-    if results.indexed.lexeme and not _filtered(request):
-        counts = counting.count_from_table(cursor, results.indexed.lexeme, where, params, can_match)
+    counts, table = None, results.indexed.table_counts
+    if table and not _filtered(request):
+        overlaps = [_where(request, overlap) for overlap in table.overlaps]
+        counts = counting.count_from_table(cursor, table, where, params, overlaps, can_match)
     if counts is None:
         counts = counting.count_matches(cursor, where, params, can_match)
     results.total, results.meetings = counts.total, counts.meetings

@@ -153,14 +153,45 @@ class IndexedQuery:
     recheck: bool = False  # a phrase of three words or more: the pairs find candidates, `text` decides
     wanted: tuple[tuple[str, ...], ...] = ()  # each wanted word's lexemes (query_words)
     any_terms: str = ""  # any wanted term: the people a query names (engine.named_people)
+    table_counts: TableCounts | None = None  # how LexemeCount gives its counts, if it can
 
-    @property
-    def lexeme(self) -> str | None:
-        """The one lexeme the whole query is (a word with a single form), else None."""
-        if self.pairs or len(self.wanted) != 1 or len(self.wanted[0]) != 1:
+
+@dataclass(frozen=True)
+class TableCounts:
+    """A query whose counts LexemeCount gives (counting.count_from_table): the statements
+    that hold any of `lexemes` (one or two), less the matches of each of `overlaps` (those
+    of both lexemes, counted twice, and those of the excluded words), which are read."""
+
+    lexemes: tuple[str, ...]
+    overlaps: tuple[str, ...] = ()
+
+
+def _table_counts(clauses: list) -> TableCounts | None:
+    """One word of at most two forms (or two one-form words OR'ed), less any excluded
+    words: the shapes whose counts are sums of LexemeCount rows less a few read matches."""
+    positive = [c for c in clauses if c and not all(t.negated for t, _q, _p, _w in c)]
+    if len(positive) != 1:
+        return None
+    excluded = []
+    for clause in clauses:
+        if clause is positive[0] or not clause:
+            continue
+        if len(clause) != 1:  # an OR of exclusions
             return None
-        (only,) = self.wanted[0]
-        return only if self.text.strip("() ") == quoted(only) else None
+        excluded.append(clause[0][1][2:-1])  # "!(body)" → body
+    lexemes = set()
+    for term, _q, _pairs, words in positive[0]:
+        if term.negated or len(words) != 1 or any(" " in a for a in words[0]):  # a phrase, a hyphenated word
+            return None
+        lexemes.update(unquoted(a) for a in words[0])
+    if not 1 <= len(lexemes) <= 2:
+        return None
+    ordered = tuple(sorted(lexemes))
+    overlaps = [" & ".join(quoted(x) for x in ordered)] if len(ordered) == 2 else []
+    if excluded:
+        union = " | ".join(quoted(x) for x in ordered)
+        overlaps.append(f"({union}) & ({' | '.join(f'({body})' for body in excluded)})")
+    return TableCounts(ordered, tuple(overlaps))
 
 
 def indexed_query(parsed: ParsedQuery) -> IndexedQuery:
@@ -178,7 +209,7 @@ def indexed_query(parsed: ParsedQuery) -> IndexedQuery:
             words.append(_joined([q for _t, q, _p, _w in alternatives]))
     wanted, any_terms = _wanted(clauses), _any_terms(clauses)
     if not pairs:
-        return IndexedQuery(text, text, "", wanted=wanted, any_terms=any_terms)
+        return IndexedQuery(text, text, "", wanted=wanted, any_terms=any_terms, table_counts=_table_counts(clauses))
     return IndexedQuery(text, " & ".join(words), " & ".join(pairs), recheck, wanted, any_terms)
 
 
