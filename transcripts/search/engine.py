@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchVector
@@ -86,7 +87,7 @@ class SearchResults:
     @property
     def year_margin_percent(self) -> int:
         """The widest margin of a year estimated rather than counted (counting.YEAR_MARGIN)."""
-        return round(counting.YEAR_MARGIN * 100)
+        return math.ceil(round(counting.YEAR_MARGIN * 100, 6))
 
     @property
     def first_index(self) -> int:
