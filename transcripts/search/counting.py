@@ -146,15 +146,22 @@ def count_from_table(cursor, table, where: str, params: list, overlaps: list, me
     _rows, scale = scales.get()
     fraction = 1 / scale[SAMPLE]
     sampled = _tally(cursor, f"{where} AND u.id %% {int(SAMPLE)} = 0", params)
-    seen = [(k, n) for histogram in sampled.meetings.values() for k, n in histogram.items()]
-    estimated = sum(n / (1 - (1 - fraction) ** (k / fraction)) for k, n in seen)
-    meetings = min(round(estimated), meetings_that_can_match(), total)
+    estimated, margin = _meetings_estimate(sampled.meetings.values(), fraction)
     return Counts(
         total=Total(total),
-        meetings=Total(meetings, True, _margin(sum(n for _k, n in seen), fraction)),
+        meetings=Total(min(estimated, meetings_that_can_match(), total), True, margin),
         years=sorted((y, Total(n)) for y, n in years.items() if y),
         speakers=sorted(speakers.items(), key=lambda sn: (-sn[1], sn[0])),
     )
+
+
+def _meetings_estimate(histograms, fraction: float) -> tuple[int, float]:
+    """Meetings from the sample's ({k sampled matches: meetings}, …), and the margin. A meeting
+    with k sampled matches holds about k / fraction; it shows in the sample with probability
+    1 - (1 - fraction) ** (k / fraction): each seen meeting weighs its inverse (Horvitz–Thompson)."""
+    seen = [(k, n) for histogram in histograms for k, n in histogram.items()]
+    estimated = sum(n / (1 - (1 - fraction) ** (k / fraction)) for k, n in seen)
+    return round(estimated), _margin(sum(n for _k, n in seen), fraction)
 
 
 def _margin(k: int, fraction: float) -> float:
@@ -211,16 +218,13 @@ def _estimated(sampled: Tally, known: list[int], rest: Tally, fraction: float, m
     years.update((y, Total(n)) for y, n in rest.years.items() if y is not None)
     total = round(big / fraction) + rest.total
     share = big / fraction / total  # the estimated part's share: the margin of the whole
-    # A meeting with k sampled matches holds about k / fraction; it shows in the sample
-    # with probability 1 - (1 - fraction) ** (k / fraction): weight each seen meeting by its inverse.
-    seen = [(k, n) for y in known for k, n in sampled.meetings.get(y, {}).items()]
-    estimated = sum(n / (1 - (1 - fraction) ** (k / fraction)) for k, n in seen)
+    estimated, margin = _meetings_estimate([sampled.meetings.get(y, {}) for y in known], fraction)
     counted = sum(n for histogram in rest.meetings.values() for n in histogram.values())
-    meetings = min(round(estimated) + counted, meetings_that_can_match(), total)
+    meetings = min(estimated + counted, meetings_that_can_match(), total)
     speakers = {s: round(n / fraction) for s, n in sampled.speakers.items()}
     return Counts(
         total=Total(total, True, _margin(big, fraction) * share),
-        meetings=Total(meetings, True, _margin(sum(n for _k, n in seen), fraction) * share),
+        meetings=Total(meetings, True, margin * share),
         years=sorted(years.items()),
         speakers=sorted(speakers.items(), key=lambda sn: (-sn[1], sn[0])),
     )

@@ -199,6 +199,7 @@ def reset_caches() -> None:
     counting.scales.clear()
     people_statements.clear()
     _listed_meetings.clear()
+    _meetings_passing.clear()
 
 
 def search_archive(request: SearchRequest) -> SearchResults:
@@ -252,8 +253,19 @@ def _filtered(request: SearchRequest) -> bool:
     return bool(request.speakers or request.date_from or request.date_to or request.kind or request.location)
 
 
+_meetings_passing = StampedCache(dict)  # {meeting filters: published meetings}, emptied when the archive changes
+
+
 def _meetings_that_can_match(cursor, request: SearchRequest) -> int:
     """Published meetings that pass the request's meeting filters (date, kind, place)."""
+    key = (request.date_from, request.date_to, request.kind, request.location)
+    known = _meetings_passing.get()
+    if key not in known:
+        known[key] = _count_meetings(cursor, request)
+    return known[key]
+
+
+def _count_meetings(cursor, request: SearchRequest) -> int:
     conditions, params = ["is_published"], []
     for sql, value in (
         ("date >= %s", request.date_from),
