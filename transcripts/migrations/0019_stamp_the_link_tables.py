@@ -2,14 +2,12 @@
 statement or an old address changes: the public pages show all three, and today every
 path that writes them also writes a meeting or statement, but the stamp must not rely on it."""
 
+from importlib import import_module
+
 from django.db import migrations
 
 TABLES = ["meeting_named_people", "retiredstatement", "oldslug"]
-
-TRIGGER = (
-    "CREATE TRIGGER kz_archive_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
-    " ON transcripts_{table} FOR EACH STATEMENT EXECUTE FUNCTION kz_archive_changed();"
-)
+TRIGGER = import_module("transcripts.migrations.0010_archive_change").TRIGGER
 
 
 class Migration(migrations.Migration):

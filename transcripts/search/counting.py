@@ -28,7 +28,7 @@ SAMPLE = 10  # the 10% sample (`id % 10 = 0`) estimates above it
 ENOUGH_SAMPLED = 400  # sampled matches below which the sample says too little (margin ±10%)
 # A year the sample gives a wider 95% margin than this is counted exactly. 0.08 let the
 # worst of a query's 25 years reach 11-13% (the worst of many is beyond each one's 95%);
-# at 0.065 (820 sampled, 8,200 matches) the bench's worst was <X>.
+# at 0.065 (820 sampled, 8,200 matches) the worst of 4 bench runs was 8% (docs/measurements.md).
 YEAR_MARGIN = 0.065
 COUNTED_FROM = 5_000  # a one-word search of this many matches takes its counts from LexemeCount
 
