@@ -4,7 +4,10 @@ transition tables, EXECUTE planned afresh, one writer at a time under an advisor
 rows applied in key order, zeros deleted, TRUNCATE rebuilds). A one-word search then
 counts its matches, by year and by speaker, without reading them (search/counting.py).
 
-An UPDATE counts only the rows whose vector, published flag, date or speaker changed."""
+An UPDATE counts again, whole, only the rows whose published flag, date or speaker changed;
+for a row that changed only its vector (a speaker's rename, an edited text) it counts the
+lexemes the vector gained or lost: renaming a speaker of 4,945 statements at a million
+takes 6.7 s (5.4 s without these triggers; 19.6 s when whole rows were counted again)."""
 
 from django.db import migrations, models
 
@@ -28,9 +31,10 @@ INSERT INTO transcripts_lexemecount (lexeme, facet, value, statements)
 SELECT * FROM ({LEXEME_COUNT_SQL.format(rows="transcripts_utterance", also="")}) AS counted ORDER BY 1, 2, 3;
 """
 
-# A row u the other side of an UPDATE holds unchanged as b: nothing to count again.
+# A row u whose other side b of an UPDATE counts in the same places (flag, date, speaker):
+# only the lexemes its vector gained or lost change (a speaker's rename, an edited text).
 SAME = (
-    "b.id = u.id AND b.published = u.published AND b.search_vector = u.search_vector"
+    "b.id = u.id AND b.published = u.published"
     " AND b.meeting_date IS NOT DISTINCT FROM u.meeting_date AND b.speaker_id IS NOT DISTINCT FROM u.speaker_id"
 )
 
@@ -61,11 +65,29 @@ END $$;
 """
 
 
+GAINED_AND_LOST = """
+    SELECT d.lexeme, f.facet, f.value, d.delta
+    FROM new_rows AS u JOIN old_rows AS b ON {same} AND u.published AND u.search_vector <> b.search_vector
+    CROSS JOIN LATERAL (
+        SELECT x, 1 FROM (
+            SELECT unnest(tsvector_to_array(u.search_vector)) EXCEPT SELECT unnest(tsvector_to_array(b.search_vector))
+        ) AS gained (x)
+        UNION ALL
+        SELECT x, -1 FROM (
+            SELECT unnest(tsvector_to_array(b.search_vector)) EXCEPT SELECT unnest(tsvector_to_array(u.search_vector))
+        ) AS lost (x)
+    ) AS d (lexeme, delta)
+    CROSS JOIN LATERAL (VALUES ('y', coalesce(extract(year FROM u.meeting_date)::integer, 0)), ('s', u.speaker_id))
+        AS f (facet, value)
+    WHERE f.value IS NOT NULL"""
+
 UPDATED = f"""
 SELECT lexeme, facet, value, sum(delta)::integer FROM (
     {counted("old_rows", sign="-", unless_in="new_rows")}
     UNION ALL
     {counted("new_rows", unless_in="old_rows")}
+    UNION ALL
+    {GAINED_AND_LOST.format(same=SAME)}
 ) AS both_sides GROUP BY 1, 2, 3"""
 
 TRIGGERS = [
