@@ -27,8 +27,9 @@ PROBE = 100  # the 1% sample (`id % 100 = 0`) tells whether the exact count is a
 SAMPLE = 10  # the 10% sample (`id % 10 = 0`) estimates above it
 ENOUGH_SAMPLED = 400  # sampled matches below which the sample says too little (margin ±10%)
 # A year the sample gives a wider 95% margin than this is counted exactly. 0.08 let the
-# worst of a query's 25 years reach 11-13% (the worst of many is beyond each one's 95%);
-# at 0.065 (820 sampled, 8,200 matches) the worst of 4 bench runs was 8% (docs/measurements.md).
+# worst of a query's 25 years reach 12% (the worst of many falls outside each one's 95%);
+# at 0.065 (820 sampled, 8,200 matches) the worst was 8.3% in the shapes runs and 9.4% over
+# 40 random frequent lexemes (docs/measurements.md).
 YEAR_MARGIN = 0.065
 COUNTED_FROM = 5_000  # a one-word search of this many matches takes its counts from LexemeCount
 
