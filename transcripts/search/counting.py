@@ -85,6 +85,10 @@ class Tally:
     def total(self) -> int:
         return sum(self.years.values())
 
+    @property
+    def meetings_total(self) -> int:
+        return sum(n for histogram in self.meetings.values() for n in histogram.values())
+
 
 def _count_sample_rows() -> tuple[int, dict[int, float]]:
     """(all statements, {modulus: scale}): a scale is all rows over the sample's rows."""
@@ -102,12 +106,12 @@ scales = StampedCache(_count_sample_rows)
 def count_matches(cursor, where: str, params: list, meetings_that_can_match) -> Counts:
     """Exact counts when the 1% sample says they are affordable, else estimates."""
     _rows, scale = scales.get()
-    cursor.execute(f"SELECT count(*) FROM transcripts_utterance u WHERE {where} AND u.id %% {int(PROBE)} = 0", params)
+    cursor.execute(f"SELECT count(*) FROM transcripts_utterance u WHERE {in_sample(where, PROBE)}", params)
     probe = cursor.fetchone()[0]
     if probe * scale[PROBE] <= 1.3 * EXACT_LIMIT:  # 6.7 standard errors above 50,000: never wrongly estimated
         return _exact(_tally(cursor, where, params))
     fraction = 1 / scale[SAMPLE]
-    sampled = _tally(cursor, f"{where} AND u.id %% {int(SAMPLE)} = 0", params)
+    sampled = _tally(cursor, in_sample(where), params)
     if sampled.total < ENOUGH_SAMPLED:  # too few sampled to say (a small archive)
         return _exact(_tally(cursor, where, params))
     # Years the sample knows well enough are estimated; every other year (a small one, or
@@ -146,13 +150,13 @@ def count_from_table(cursor, table, where: str, params: list, overlaps: list, me
     total = sum(years.values())
     _rows, scale = scales.get()
     fraction = 1 / scale[SAMPLE]
-    sampled = _tally(cursor, f"{where} AND u.id %% {int(SAMPLE)} = 0", params)
+    sampled = _tally(cursor, in_sample(where), params)
     estimated, margin = _meetings_estimate(sampled.meetings.values(), fraction)
     return Counts(
         total=Total(total),
         meetings=Total(min(estimated, meetings_that_can_match(), total), True, margin),
         years=sorted((y, Total(n)) for y, n in years.items() if y),
-        speakers=sorted(speakers.items(), key=lambda sn: (-sn[1], sn[0])),
+        speakers=_most_first(speakers),
     )
 
 
@@ -163,6 +167,17 @@ def _meetings_estimate(histograms, fraction: float) -> tuple[int, float]:
     seen = [(k, n) for histogram in histograms for k, n in histogram.items()]
     estimated = sum(n / (1 - (1 - fraction) ** (k / fraction)) for k, n in seen)
     return round(estimated), _margin(sum(n for _k, n in seen), fraction)
+
+
+def in_sample(where: str, modulus: int | None = None) -> str:
+    """The condition `where` restricted to a sample (`id % modulus = 0`, the 10% one by
+    default): the form the partial GIN indexes of migration 0016 are made for."""
+    return f"{where} AND u.id %% {int(modulus or SAMPLE)} = 0"
+
+
+def _most_first(counts: dict) -> list[tuple[int, int]]:
+    """(speaker id, count), most first; ties by id, so the facet's order is fixed."""
+    return sorted(counts.items(), key=lambda sn: (-sn[1], sn[0]))
 
 
 def _margin(k: int, fraction: float) -> float:
@@ -206,9 +221,9 @@ def _tally(cursor, where: str, params: list) -> Tally:
 def _exact(tally: Tally) -> Counts:
     return Counts(
         total=Total(tally.total),
-        meetings=Total(sum(n for histogram in tally.meetings.values() for n in histogram.values())),
+        meetings=Total(tally.meetings_total),
         years=sorted((y, Total(n)) for y, n in tally.years.items() if y is not None),
-        speakers=sorted(tally.speakers.items(), key=lambda sn: (-sn[1], sn[0])),
+        speakers=_most_first(tally.speakers),
     )
 
 
@@ -220,12 +235,11 @@ def _estimated(sampled: Tally, known: list[int], rest: Tally, fraction: float, m
     total = round(big / fraction) + rest.total
     share = big / fraction / total  # the estimated part's share: the margin of the whole
     estimated, margin = _meetings_estimate([sampled.meetings.get(y, {}) for y in known], fraction)
-    counted = sum(n for histogram in rest.meetings.values() for n in histogram.values())
-    meetings = min(estimated + counted, meetings_that_can_match(), total)
+    meetings = min(estimated + rest.meetings_total, meetings_that_can_match(), total)
     speakers = {s: round(n / fraction) for s, n in sampled.speakers.items()}
     return Counts(
         total=Total(total, True, _margin(big, fraction) * share),
         meetings=Total(meetings, True, margin * share),
         years=sorted(years.items()),
-        speakers=sorted(speakers.items(), key=lambda sn: (-sn[1], sn[0])),
+        speakers=_most_first(speakers),
     )

@@ -101,8 +101,7 @@ def relevance_page(cursor, where: str, params: list, words, *, total: int, exact
     # Approximate: the candidates and a sample of the rest.
     plan(cursor, bitmap=True)
     cursor.execute(
-        f"SELECT u.id FROM transcripts_utterance u WHERE {where} AND u.id %% {int(counting.SAMPLE)} = 0"
-        f" ORDER BY {NEWEST} LIMIT %s",
+        f"SELECT u.id FROM transcripts_utterance u WHERE {counting.in_sample(where)} ORDER BY {NEWEST} LIMIT %s",
         [*params, min(max(APPROXIMATE_SAMPLE, 2 * need), 20 * APPROXIMATE_SAMPLE)],
     )
     sampled = [row[0] for row in cursor.fetchall() if row[0] not in ranked]
