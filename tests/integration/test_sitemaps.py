@@ -4,6 +4,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.utils import timezone
 
 from transcripts import sitemaps
 from transcripts.models import Meeting, Speaker, Utterance
@@ -68,7 +69,10 @@ def test_each_address_names_its_alternates_and_x_default(client, archive):
 def test_lastmod_follows_the_archives_change_times(client, archive):
     meeting = Meeting.objects.published().first()
     found = crawl(client)
-    assert found[HOST + meeting.get_absolute_url()]["lastmod"] == meeting.updated_at.date().isoformat()
+    assert found[HOST + meeting.get_absolute_url()]["lastmod"] == timezone.localdate(meeting.updated_at).isoformat()
+    # Dates are Moscow dates, as everywhere on the site: 22:30 UTC is already the next day.
+    Meeting.objects.filter(pk=meeting.pk).update(updated_at="2030-01-01T22:30:00+00:00")
+    assert crawl(client)[HOST + meeting.get_absolute_url()]["lastmod"] == "2030-01-02"
     Meeting.objects.filter(pk=meeting.pk).update(updated_at="2030-01-02T12:00:00+03:00")
     u = meeting.utterances.first()
     found = crawl(client)
