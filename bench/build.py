@@ -35,14 +35,14 @@ REBUILT_INDEXES_SQL = (
     "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'transcripts_utterance'"
     " AND (indexdef LIKE '% USING gin %' OR indexname = 'utterance_date_order') ORDER BY indexname"
 )
-# Off during the load: the word list's and the lexeme counts' triggers on the utterances
-# (its statements would each update them; migrations 0011 and 0021; VocabularyWord.rebuild()
-# and LexemeCount.rebuild() follow), and the history's (migration 0013): a synthetic
-# archive has no history to keep.
+# Off during the load: the word list's, the lexeme counts' and the meetings' lexemes'
+# triggers on the utterances (its statements would each update them; migrations 0011, 0021
+# and 0022; VocabularyWord.rebuild(), LexemeCount.rebuild() and MeetingLexemes.rebuild()
+# follow), and the history's (migration 0013): a synthetic archive has no history to keep.
 VOCABULARY_TRIGGERS_SQL = (
     "SELECT tgname FROM pg_trigger WHERE tgrelid = 'transcripts_utterance'::regclass"
     " AND (tgname LIKE 'kz\\_vocabulary\\_%' OR tgname LIKE 'kz\\_lexeme\\_count\\_%'"
-    " OR tgname LIKE 'pgtrigger\\_%') ORDER BY tgname"
+    " OR tgname LIKE 'kz\\_meeting\\_lexemes\\_%' OR tgname LIKE 'pgtrigger\\_%') ORDER BY tgname"
 )
 FIRST_DAY, LAST_DAY = dt.date(2001, 1, 1), dt.date(2025, 12, 31)
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -375,7 +375,9 @@ def build(n: int, *, seed: int, workers: int, speakers: int, log) -> dict:
     result["vocabulary_rebuild_s"] = rebuild_vocabulary()
     retrying(maintenance, "VACUUM (ANALYZE) transcripts_vocabularyword")
     log("counting each lexeme's statements by year and speaker (LexemeCount.rebuild)…")
-    result["lexeme_counts_rebuild_s"] = rebuild_lexeme_counts()
+    result["lexeme_counts_rebuild_s"] = rebuild_counts("LexemeCount")
+    log("gathering each meeting's lexemes (MeetingLexemes.rebuild)…")
+    result["meeting_lexemes_rebuild_s"] = rebuild_counts("MeetingLexemes")
     log("making the champion lists (champions.rebuild, as `manage.py rebuild_champions`)…")
     result["champions_rebuild_s"] = rebuild_champions(log)
     with psycopg.connect(url, autocommit=True) as conn:
@@ -409,15 +411,16 @@ def rebuild_vocabulary() -> float:
     return round(time.perf_counter() - started, 1)
 
 
-def rebuild_lexeme_counts() -> float:
-    """Seconds for the app's own full count of each lexeme's statements (migration 0021)."""
+def rebuild_counts(name: str) -> float:
+    """Seconds for the app's own full rebuild of a derived table kept by statement triggers
+    (LexemeCount, migration 0021; MeetingLexemes, 0022), on Django's connection."""
     from django.db import connection
 
-    from transcripts.models import LexemeCount
+    from transcripts import models
 
     connection.close()
     started = time.perf_counter()
-    LexemeCount.rebuild()
+    getattr(models, name).rebuild()
     return round(time.perf_counter() - started, 1)
 
 

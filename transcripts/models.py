@@ -657,6 +657,51 @@ GROUP BY 1, 2, 3
 """
 
 
+class MeetingLexemes(models.Model):
+    """Every lexeme of a meeting's published statements (the union of their search
+    vectors, without positions): how many meetings a search for any of some words
+    matches, exactly, without reading its statements (search/counting.py). Statement
+    triggers keep it equal to MEETING_LEXEMES_SQL (migration 0022)."""
+
+    meeting = models.OneToOneField(
+        Meeting, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    lexemes = SearchVectorField()
+
+    class Meta:
+        indexes = [GinIndex(fields=["lexemes"], name="meeting_lexemes_gin")]
+
+    def __str__(self):
+        return f"meeting {self.meeting_id}: {len(self.lexemes or '')} characters of lexemes"
+
+    @classmethod
+    def rebuild(cls) -> int:
+        """Recompute every meeting's lexemes (after a load with the triggers off:
+        bench/build.py); returns the rows. Other writers wait meanwhile."""
+        from django.db import connections, router, transaction
+
+        using = router.db_for_write(cls)
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEXEME_COUNT_LOCK])
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute("DELETE FROM transcripts_meetinglexemes")
+            cursor.execute(
+                "INSERT INTO transcripts_meetinglexemes (meeting_id, lexemes)"
+                f" SELECT * FROM ({MEETING_LEXEMES_SQL.format(also='')}) AS made ORDER BY 1"
+            )
+            return cursor.rowcount
+
+
+# What MeetingLexemes holds (`also`: more conditions on u); the triggers and a rebuild alike.
+MEETING_LEXEMES_SQL = """
+SELECT u.meeting_id, array_to_tsvector(array_agg(DISTINCT l.lexeme))
+FROM transcripts_utterance AS u
+CROSS JOIN LATERAL unnest(tsvector_to_array(u.search_vector)) AS l (lexeme)
+WHERE u.published{also}
+GROUP BY 1
+"""
+
+
 class ArchiveChange(models.Model):
     """A single row: when anything a public page shows last changed.
 

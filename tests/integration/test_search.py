@@ -10,6 +10,7 @@ from tests.documents import transcript
 from transcripts.importing.ingest import ingest_paths
 from transcripts.models import Meeting, Speaker, Utterance
 from transcripts.search import counting, engine, highlight
+from transcripts.search.counting import Total
 from transcripts.search.engine import SearchRequest, search_archive
 from transcripts.search.syntax import QueryError
 
@@ -145,18 +146,28 @@ def test_filters(archive):
 
 @pytest.mark.parametrize("filters", [{"kind": "phone_call"}, {"location": "Сочи"}, {"kind": "talks"}])
 def test_a_kind_or_place_finds_the_same_as_a_list_of_its_meetings_or_a_filter(archive, monkeypatch, filters):
-    """Few meetings are listed for the index (engine._few_meetings); many are a filter."""
+    """Meetings are listed for the index when few against the words' matches
+    (engine._list_meetings); else each match is tested against them."""
     meetings = set(Meeting.objects.filter(**filters).values_list("id", flat=True))
     truth = set(Utterance.objects.filter(id__in=ids("Путин"), meeting_id__in=meetings).values_list("id", flat=True))
     assert truth
-    listed = set(ids("Путин", **filters))
-    assert "ANY(%s)" in engine._where(SearchRequest(q="Путин", **filters), "'путин'")[0]
-    monkeypatch.setattr(engine, "MEETINGS_LISTED", 0)
-    engine.reset_caches()
-    filtered = set(ids("Путин", **filters))
-    assert listed == filtered == truth
-    where, params = engine._where(SearchRequest(q="Путин", **filters), "'путин'")
-    assert "IN (SELECT m.id" in where and meetings.isdisjoint(p for p in params if isinstance(p, int))
+    found_by = {}
+    for per_match, form in ((0, "u.meeting_id = ANY(%s)"), (10**9, "u.meeting_id + 0 = ANY(%s)")):
+        monkeypatch.setattr(engine, "LISTED_PER_MATCH", per_match)
+        engine.reset_caches()
+        where, params = engine._where(SearchRequest(q="Путин", **filters), "'путин'")
+        assert form in where and set(params[-1]) == meetings
+        found_by[form] = set(ids("Путин", **filters))
+    assert list(found_by.values()) == [truth, truth]
+
+
+def test_meetings_are_listed_only_when_few_against_the_words_matches(archive):
+    """«Путин» matches hundreds of statements, «Байконур» a handful: a kind of 3 meetings is
+    listed for the first, and tested on each match of the second."""
+    request = SearchRequest(q="x", kind="talks")
+    assert 0 < Meeting.objects.filter(kind="talks").count() * engine.LISTED_PER_MATCH < len(ids("Путин"))
+    assert "u.meeting_id = ANY(%s)" in engine._where(request, "'путин'")[0]
+    assert "u.meeting_id + 0 = ANY(%s)" in engine._where(request, "'байконур'")[0]
 
 
 def test_sorts_and_stable_pages(archive):
@@ -379,22 +390,27 @@ def test_a_one_word_search_takes_exact_counts_from_the_lexeme_table(archive, mon
     assert all(not r.total.estimated and not r.meetings.estimated and r.total.value for r in exact.values())
     assert exact["Казахстан"].indexed.table_counts.lexemes == ("казахста", "казахстан")
     monkeypatch.setattr(counting, "COUNTED_FROM", 1)
-    monkeypatch.setattr(counting, "SAMPLE", 1)  # the "sample" is every statement: the meeting estimate is exact
     engine.reset_caches()
     for q, truth in exact.items():
         read, counted = lexeme_table_read(q)
         assert read, q
         assert counted.total == truth.total and counted.year_totals == truth.year_totals, q
         assert counted.speaker_facets == truth.speaker_facets, q
-        assert counted.meetings.estimated and counted.meetings.value == truth.meetings.value, q
+        if "-" in q:  # an exclusion: the meetings holding the wanted word bound those with a match
+            assert counted.meetings.at_most and truth.meetings.value <= counted.meetings.value <= truth.total.value, q
+        else:  # any of some words: MeetingLexemes counts the meetings exactly
+            assert counted.meetings == truth.meetings, q
         assert [h.utterance.id for h in counted.hits] == [h.utterance.id for h in truth.hits], q
     html = client.get(reverse("search"), {"q": "Россия"}).content.decode()
     summary = " ".join(re.search(r'<p class="summary">(.*?)</p>', html, re.S).group(1).split())
     meetings = exact["Россия"].meetings.value
-    assert f"из {exact['Россия'].total.value} примерно в {meetings} встреч" in summary, summary
-    assert "высказывания подсчитаны точно; встречи — оценка по выборке в 10%" in summary
+    assert f"из {exact['Россия'].total.value} в {meetings} встреч" in summary and "оценка" not in summary, summary
     data = client.get(reverse("search"), {"q": "Россия", "format": "json"}).json()
-    assert data["meetings_is_estimate"] and not data["total_is_estimate"]
+    assert not data["meetings_is_estimate"] and not data["meetings_is_upper_bound"] and not data["total_is_estimate"]
+    html = client.get(reverse("search"), {"q": "Россия -Токаев"}).content.decode()
+    summary = " ".join(re.search(r'<p class="summary">(.*?)</p>', html, re.S).group(1).split())
+    bound = found("Россия -Токаев").meetings.value
+    assert f"не более чем в {bound} встреч" in summary and "все искомые слова" in summary, summary
     # Filters, two words that must both occur, a phrase, three lexemes: counted from the matches.
     putin = Speaker.objects.get(slug="vladimir-putin").id
     for q, filters in [
@@ -405,7 +421,7 @@ def test_a_one_word_search_takes_exact_counts_from_the_lexeme_table(archive, mon
         ("Россия OR Казахстан", {}),
     ]:
         read, results = lexeme_table_read(q, **filters)
-        assert not read and not results.meetings.estimated, (q, filters)
+        assert not read and not results.meetings.estimated and not results.meetings.at_most, (q, filters)
 
 
 def test_a_sample_too_small_to_say_gives_exact_counts(archive, monkeypatch):
@@ -442,17 +458,34 @@ def test_words_past_the_limit_are_reported_and_exclusions_kept(archive, client):
     assert "не искали" in html or "не искалось" in html
 
 
-def test_a_meeting_estimate_never_exceeds_the_meetings_there_are(archive, monkeypatch, tmp_path):
-    # One long meeting: its many sampled matches must not make more meetings than there are.
+def test_meetings_are_counted_when_statements_are_estimated_even_with_one_long_meeting(archive, monkeypatch, tmp_path):
+    # One long meeting: a sample of statements over-weighs it or misses the small ones;
+    # MeetingLexemes counts the meetings themselves.
     (tmp_path / "long.txt").write_text(transcript(400, lead=""), encoding="utf-8")
     assert not ingest_paths([tmp_path]).failures
     long = Meeting.objects.get(source_file="long.txt")
     sampled_everything(monkeypatch)
+
+    def meetings_of(q, **filters):
+        matched = Utterance.objects.filter(id__in=ids(q), **{f"meeting__{k}": v for k, v in filters.items()})
+        return matched.values("meeting_id").distinct().count()
+
     results = found("сотрудничество")
-    assert results.total.estimated
-    assert 0 < results.meetings.value <= Meeting.objects.filter(is_published=True).count()
+    assert results.total.estimated and results.meetings == Total(meetings_of("сотрудничество"))
     same_kind = found("сотрудничество", kind=long.kind)
+    assert same_kind.meetings == Total(meetings_of("сотрудничество", kind=long.kind))
     assert same_kind.meetings.value <= Meeting.objects.filter(kind=long.kind).count()
+    # Two words that must both occur: a bound, the meetings holding both, never above the matches.
+    both = found("сотрудничество Казахстан")
+    assert both.total.estimated and both.meetings.at_most
+    truth = meetings_of("сотрудничество Казахстан")
+    holding_both = set.intersection(
+        *(
+            set(Utterance.objects.filter(id__in=ids(w)).values_list("meeting_id", flat=True))
+            for w in ("Казахстан", "сотрудничество")
+        )
+    )
+    assert truth <= both.meetings.value == len(holding_both) <= both.total.value
 
 
 def test_years_the_sample_knows_little_of_are_counted_exactly(archive, monkeypatch, tmp_path, client):

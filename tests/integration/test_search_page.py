@@ -183,12 +183,12 @@ def test_a_single_result_says_so(archive, client):
     assert "Result 1 of 1" in page(client, "en", q="зерно")
 
 
-def summary(total, meetings, *, first=1, shown=20, estimated=False, language="ru"):
+def summary(total, meetings, *, first=1, shown=20, estimated=False, at_most=False, language="ru"):
     results = SimpleNamespace(
         first_index=first,
         hits=[None] * shown,
         total=Total(total, estimated),
-        meetings=Total(meetings, estimated),
+        meetings=Total(meetings, at_most=at_most),
     )
     with translation.override(language):
         text = render_to_string("transcripts/partials/count.html", {"results": results})
@@ -214,11 +214,19 @@ def test_results_line_plurals(meetings, words):
 
 def test_results_line_for_an_estimate():
     assert summary(219_734, 5_412, estimated=True).startswith(
-        "Результаты 1–20, всего около 220 000 примерно в 5 400 встречах (оценка по выборке"
+        "Результаты 1–20, всего около 220 000 в 5 412 встречах (оценка по выборке"
     )
     assert summary(219_734, 5_412, estimated=True, language="en").startswith(
-        "Results 1–20 of about 220,000 in about 5,400 meetings (estimated"
+        "Results 1–20 of about 220,000 in 5,412 meetings (estimated"
     )
+    bound = summary(219_734, 5_412, estimated=True, at_most=True)
+    assert "около 220 000 не более чем в 5 412 встречах (оценка по выборке" in bound
+    assert bound.endswith("(встречи, где есть все искомые слова, — возможно, в разных высказываниях)")
+    assert summary(3898, 21, at_most=True) == (
+        "Результаты 1–20 из 3 898 не более чем в 21 встрече"
+        " (встречи, где есть все искомые слова, — возможно, в разных высказываниях)"
+    )
+    assert summary(3898, 2, at_most=True, language="en").startswith("Results 1–20 of 3,898 in at most 2 meetings (")
     assert summary(3898, 1, language="en") == "Results 1–20 of 3,898 in 1 meeting"
     assert summary(1001, 2, first=1001, shown=1, language="en") == "Result 1,001 of 1,001 in 2 meetings"
 

@@ -1,7 +1,8 @@
-"""The did-you-mean word list (migration 0011) and the lexeme counts (0021) are kept by
-statement triggers: after any sequence of ingests, edits, publishing, renames, date
-changes and deletions, through the admin, the ORM or raw SQL, each table equals its
-definition (VOCABULARY_SQL, LEXEME_COUNT_SQL) exactly."""
+"""The did-you-mean word list (migration 0011), the lexeme counts (0021) and the meetings'
+lexemes (0022) are kept by statement triggers: after any sequence of ingests, edits,
+publishing, renames, date changes and deletions, through the admin, the ORM or raw SQL,
+each table equals its definition (VOCABULARY_SQL, LEXEME_COUNT_SQL, MEETING_LEXEMES_SQL)
+exactly."""
 
 import io
 import shutil
@@ -20,9 +21,11 @@ from tests.servers import server_url
 from transcripts.importing.ingest import ingest_paths
 from transcripts.models import (
     LEXEME_COUNT_SQL,
+    MEETING_LEXEMES_SQL,
     VOCABULARY_SQL,
     LexemeCount,
     Meeting,
+    MeetingLexemes,
     Speaker,
     Utterance,
     VocabularyWord,
@@ -53,8 +56,23 @@ def lexeme_counts() -> tuple[dict, dict]:
     return {(lexeme, facet, value): n for lexeme, facet, value, n in rows}, expected
 
 
+def meeting_lexemes() -> tuple[dict, dict]:
+    """(stored, as MEETING_LEXEMES_SQL computes it now): {meeting id: its lexemes}."""
+    with connection.cursor() as cursor:
+        made = MEETING_LEXEMES_SQL.format(also="")
+        cursor.execute(f"SELECT meeting_id, lexemes::text FROM ({made}) AS made (meeting_id, lexemes)")
+        expected = dict(cursor.fetchall())
+        cursor.execute("SELECT meeting_id, lexemes::text FROM transcripts_meetinglexemes")
+        return dict(cursor.fetchall()), expected
+
+
 def assert_exact(step: str) -> None:
-    for name, (actual, expected) in {"word list": (stored(), full_query()), "lexeme counts": lexeme_counts()}.items():
+    tables = {
+        "word list": (stored(), full_query()),
+        "lexeme counts": lexeme_counts(),
+        "meetings' lexemes": meeting_lexemes(),
+    }
+    for name, (actual, expected) in tables.items():
         wrong = {
             k: (actual.get(k), expected.get(k))
             for k in expected.keys() | actual.keys()
@@ -190,10 +208,14 @@ def test_the_list_follows_every_kind_of_change_exactly(seed_folder, admin_client
         transaction.set_rollback(True)
     assert stored() == before
     assert VocabularyWord.rebuild() == 0  # nothing to correct
-    stored_counts = lexeme_counts()[0]
+    stored_counts, stored_meetings = lexeme_counts()[0], meeting_lexemes()[0]
+    assert stored_meetings and MeetingLexemes.objects.count() == len(stored_meetings)
     out = io.StringIO()
     call_command("rebuild_lexeme_counts", stdout=out)
-    assert out.getvalue().startswith(f"{len(stored_counts)} rows;") and lexeme_counts()[0] == stored_counts
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith(f"LexemeCount: {len(stored_counts)} rows;") and lexeme_counts()[0] == stored_counts
+    assert lines[1].startswith(f"MeetingLexemes: {len(stored_meetings)} rows;")
+    assert meeting_lexemes()[0] == stored_meetings
 
 
 def test_truncating_utterances_or_speakers_rebuilds_the_list(seed_folder):
@@ -202,7 +224,7 @@ def test_truncating_utterances_or_speakers_rebuilds_the_list(seed_folder):
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses pending foreign-key checks
         cursor.execute("TRUNCATE transcripts_utterance CASCADE")  # and the conflicts that name statements
     assert stored() == full_query() and frequency("путин") == 1  # only the speaker names are left
-    assert not LexemeCount.objects.exists()
+    assert not LexemeCount.objects.exists() and not MeetingLexemes.objects.exists()
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE transcripts_meeting, transcripts_speaker CASCADE")
     assert stored() == {}

@@ -21,8 +21,8 @@ STATEMENT = ("id", "seq", "anchor", "url", "context_url", "speaker", "label", "r
 HIT = ("meeting", "id", "seq", "anchor", "url", "context_url", "speaker", "label", "snippet_html", "rank")
 SEARCH = (
     "query", "total", "total_is_estimate", "total_margin", "relevance_is_approximate", "meetings",
-    "meetings_is_estimate", "page", "num_pages", "sort", "timed_out", "suggestion", "hits", "facets", "next",
-    "previous",
+    "meetings_is_estimate", "meetings_is_upper_bound", "page", "num_pages", "sort", "timed_out", "suggestion",
+    "hits", "facets", "next", "previous",
 )  # fmt: skip
 
 PAGE = ("page", _("page number, from 1"))

@@ -5,12 +5,15 @@ every count is exact: one pass over the matches, aggregated in PostgreSQL. Above
 the counts come from a systematic sample of statements (every 10th by id: partial GIN
 index, migration 0016), scaled up, with a 95% margin the page states; but only for the
 years the sample knows within YEAR_MARGIN: the other years (small ones, or ones the
-sample missed) are counted exactly, so every year shown is within ±10%. A meeting count
-is then a Horvitz–Thompson estimate, and never above the meetings that can match.
+sample missed) are counted exactly, so every year shown is within ±10%. Its meetings
+are then counted in MeetingLexemes (count_meetings): exactly for a search for any of some
+words, else as a bound (the meetings holding every word wanted), never above the meetings
+that can match. A sample cannot estimate them: Horvitz–Thompson on the 10% sample was
+40–80% low for common words at a million (docs/search.md).
 
 A search without filters for one word of at most two forms, or two one-form words OR'ed,
 less any excluded words, reads its counts from LexemeCount instead (count_from_table):
-exact at any size, only its meetings estimated from the sample.
+exact at any size, and its meetings from MeetingLexemes as above.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class Total:
     value: int
     estimated: bool = False
     margin: float = 0.0
+    at_most: bool = False  # an upper bound (meetings: every wanted word, but maybe not in one statement)
 
     @property
     def margin_percent(self) -> int:
@@ -103,8 +107,9 @@ def _count_sample_rows() -> tuple[int, dict[int, float]]:
 scales = StampedCache(_count_sample_rows)
 
 
-def count_matches(cursor, where: str, params: list, meetings_that_can_match) -> Counts:
-    """Exact counts when the 1% sample says they are affordable, else estimates."""
+def count_matches(cursor, where: str, params: list, meetings_matching) -> Counts:
+    """Exact counts when the 1% sample says they are affordable, else estimates
+    (meetings_matching(total): the meetings' Total from count_meetings)."""
     _rows, scale = scales.get()
     cursor.execute(f"SELECT count(*) FROM transcripts_utterance u WHERE {in_sample(where, PROBE)}", params)
     probe = cursor.fetchone()[0]
@@ -121,15 +126,15 @@ def count_matches(cursor, where: str, params: list, meetings_that_can_match) -> 
     rest = _tally(cursor, f"{where} AND {outside}", params + years)
     if not known:  # no year was sampled well enough: the rest is every match
         return _exact(rest)
-    return _estimated(sampled, known, rest, fraction, meetings_that_can_match)
+    return _estimated(sampled, known, rest, fraction, meetings_matching)
 
 
-def count_from_table(cursor, table, where: str, params: list, overlaps: list, meetings_that_can_match) -> Counts | None:
+def count_from_table(cursor, table, where: str, params: list, overlaps: list, meetings_matching) -> Counts | None:
     """A search without filters whose counts are LexemeCount's (tsquery.TableCounts), of at
     least COUNTED_FROM statements: its total, years and speakers are the table's sums less
     the overlaps' matches (`overlaps`: their (where, params), read), exact at any size;
-    its meetings are estimated from the 10% sample. None below COUNTED_FROM: reading the
-    matches costs less, and the meetings are then exact too."""
+    its meetings are meetings_matching's. None below COUNTED_FROM: reading the matches
+    costs less, and the meetings are then exact whatever the query."""
     cursor.execute(
         "SELECT facet, value, sum(statements)::integer FROM transcripts_lexemecount"
         " WHERE lexeme = ANY(%s) GROUP BY 1, 2",
@@ -148,25 +153,24 @@ def count_from_table(cursor, table, where: str, params: list, overlaps: list, me
     years = {y: n for y, n in years.items() if n}
     speakers = {s: n for s, n in speakers.items() if n}
     total = sum(years.values())
-    _rows, scale = scales.get()
-    fraction = 1 / scale[SAMPLE]
-    sampled = _tally(cursor, in_sample(where), params)
-    estimated, margin = _meetings_estimate(sampled.meetings.values(), fraction)
     return Counts(
         total=Total(total),
-        meetings=Total(min(estimated, meetings_that_can_match(), total), True, margin),
+        meetings=meetings_matching(total),
         years=sorted((y, Total(n)) for y, n in years.items() if y),
         speakers=_most_first(speakers),
     )
 
 
-def _meetings_estimate(histograms, fraction: float) -> tuple[int, float]:
-    """Meetings from the sample's ({k sampled matches: meetings}, …), and the margin. A meeting
-    with k sampled matches holds about k / fraction; it shows in the sample with probability
-    1 - (1 - fraction) ** (k / fraction): each seen meeting weighs its inverse (Horvitz–Thompson)."""
-    seen = [(k, n) for histogram in histograms for k, n in histogram.items()]
-    estimated = sum(n / (1 - (1 - fraction) ** (k / fraction)) for k, n in seen)
-    return round(estimated), _margin(sum(n for _k, n in seen), fraction)
+def count_meetings(cursor, terms: str, meetings: list[int] | None) -> int:
+    """The meetings (of `meetings`, if given: the ones passing a search's filters) whose
+    published statements hold what `terms` asks (IndexedQuery.meeting_terms), from
+    MeetingLexemes: one row a meeting, 12–24 ms for a common word's 33,817 meetings of 50,118."""
+    sql, params = "SELECT count(*) FROM transcripts_meetinglexemes v WHERE v.lexemes @@ %s::tsquery", [terms]
+    if meetings is not None:
+        sql += " AND v.meeting_id + 0 = ANY(%s)"  # a hashed test of each: the index would read every listed one
+        params.append(meetings)
+    cursor.execute(sql, params)
+    return cursor.fetchone()[0]
 
 
 def in_sample(where: str, modulus: int | None = None) -> str:
@@ -227,19 +231,17 @@ def _exact(tally: Tally) -> Counts:
     )
 
 
-def _estimated(sampled: Tally, known: list[int], rest: Tally, fraction: float, meetings_that_can_match) -> Counts:
+def _estimated(sampled: Tally, known: list[int], rest: Tally, fraction: float, meetings_matching) -> Counts:
     """The known years from the sample, scaled up, and the rest counted exactly."""
     big = sum(sampled.years[y] for y in known)
     years = {y: Total(round(sampled.years[y] / fraction), True, _margin(sampled.years[y], fraction)) for y in known}
     years.update((y, Total(n)) for y, n in rest.years.items() if y is not None)
     total = round(big / fraction) + rest.total
     share = big / fraction / total  # the estimated part's share: the margin of the whole
-    estimated, margin = _meetings_estimate([sampled.meetings.get(y, {}) for y in known], fraction)
-    meetings = min(estimated + rest.meetings_total, meetings_that_can_match(), total)
     speakers = {s: round(n / fraction) for s, n in sampled.speakers.items()}
     return Counts(
         total=Total(total, True, _margin(big, fraction) * share),
-        meetings=Total(meetings, True, margin * share),
+        meetings=meetings_matching(total),
         years=sorted(years.items()),
         speakers=_most_first(speakers),
     )

@@ -130,37 +130,58 @@ def _where(request: SearchRequest, query: IndexedQuery | str) -> tuple[str, list
         (col, value) for col, value in (("kind", request.kind), ("location", request.location)) if value
     )
     if meeting_filters:
-        listed = _few_meetings(meeting_filters)
-        if listed is not None:  # the statements index intersects the words' bitmap: only both are read
-            conditions.append("u.meeting_id = ANY(%s)")
-            params.append(listed)
-        else:  # a kind or place of many meetings: a filter on each match costs less than listing them
-            sql = " AND ".join(f"m.{col} = %s" for col, _v in meeting_filters)
-            conditions.append(f"u.meeting_id IN (SELECT m.id FROM transcripts_meeting m WHERE {sql})")
-            params.extend(v for _c, v in meeting_filters)
+        ids = _meetings_of(meeting_filters)
+        conditions.append("u.meeting_id = ANY(%s)" if _list_meetings(query, ids) else "u.meeting_id + 0 = ANY(%s)")
+        params.append(ids)
     return " AND ".join(conditions), params
 
 
-# Measured on the bench archive, counting a word's matches in one place: 1,801 meetings,
-# 38 → 11 ms (a mid word) and 300 → 55 ms (a common one); 5,376 meetings, 30 → 35 ms and
-# 330 → 100 ms; 13,186 meetings, 32 → 73 ms for a mid word: there the filter is dearer.
-MEETINGS_LISTED = 6000
-_listed_meetings = StampedCache(dict)  # {filters: ids or None}, emptied when the archive changes
+# A kind or place is either listed for the statements index, which intersects the words'
+# bitmap so that only the matches in those meetings are read, or tested on each match by a
+# hash of its meetings (`+ 0` keeps the index out of it). Listing costs about as much per
+# meeting as the test does per match over LISTED_PER_MATCH matches. Measured on the bench
+# archive: 5,376 meetings, a word of 91,051 matches: 61 ms listed, 150 ms tested; a word of
+# 10 matches: 25 ms listed, 3 ms tested; 13,186 meetings: 78 vs 115 ms and 13 vs 4 ms.
+LISTED_PER_MATCH = 3
+FEW_WORD_MATCHES = 2000  # below this many estimated from the 1% sample, the words' matches are counted
+_listed_meetings = StampedCache(dict)  # {filters: ids}, emptied when the archive changes
 
 
-def _few_meetings(filters: tuple[tuple[str, str], ...]) -> list[int] | None:
-    """The ids of the meetings of this kind and place, if there are at most MEETINGS_LISTED."""
+def _meetings_of(filters: tuple[tuple[str, str], ...]) -> list[int]:
+    """The ids of the meetings of this kind and place."""
     listed = _listed_meetings.get()
     if filters not in listed:
         sql = " AND ".join(f"{col} = %s" for col, _v in filters)
         with read_connection().cursor() as cursor:
-            cursor.execute(
-                f"SELECT id FROM transcripts_meeting WHERE {sql} ORDER BY id LIMIT %s",
-                [*(v for _c, v in filters), MEETINGS_LISTED + 1],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-        listed[filters] = ids if len(ids) <= MEETINGS_LISTED else None
+            cursor.execute(f"SELECT id FROM transcripts_meeting WHERE {sql} ORDER BY id", [v for _c, v in filters])
+            listed[filters] = [row[0] for row in cursor.fetchall()]
     return listed[filters]
+
+
+def _list_meetings(query: IndexedQuery, ids: list[int]) -> bool:
+    """Whether to list these meetings for the index rather than test each match."""
+    return len(ids) * LISTED_PER_MATCH < _word_matches(query)
+
+
+_word_match_estimates = StampedCache(dict)  # {query: matches}, emptied when the archive changes
+
+
+def _word_matches(query: IndexedQuery) -> float:
+    """About how many statements the query's words match, without filters (the 1% sample)."""
+    known = _word_match_estimates.get()
+    key = (query.words, query.pairs, query.text if query.recheck else "")
+    if key not in known:
+        where, params = _where(SearchRequest(q=""), query)
+        reader = read_connection()
+        with transaction.atomic(using=reader.alias), reader.cursor() as cursor:
+            ranking.plan(cursor, bitmap=True)
+            sampled = counting.in_sample(where, counting.PROBE)
+            cursor.execute(f"SELECT count(*) FROM transcripts_utterance u WHERE {sampled}", params)
+            known[key] = cursor.fetchone()[0] * counting.scales.get()[1][counting.PROBE]
+            if known[key] < FEW_WORD_MATCHES:  # the sample says too little; reading them costs little
+                cursor.execute(f"SELECT count(*) FROM transcripts_utterance u WHERE {where}", params)
+                known[key] = cursor.fetchone()[0]
+    return known[key]
 
 
 def _count_people_statements() -> dict[int, int]:
@@ -199,6 +220,7 @@ def reset_caches() -> None:
     counting.scales.clear()
     people_statements.clear()
     _listed_meetings.clear()
+    _word_match_estimates.clear()
     _meetings_passing.clear()
 
 
@@ -231,13 +253,13 @@ def _count_and_facets(cursor, results: SearchResults) -> None:
     request = results.request
     where, params = _where(request, results.indexed)
     ranking.plan(cursor, bitmap=True)
-    can_match = functools.partial(_meetings_that_can_match, cursor, request)
+    meetings = functools.partial(_meetings_matching, cursor, request, results.indexed)
     counts, table = None, results.indexed.table_counts
     if table and not _filtered(request):
         overlaps = [_where(request, overlap) for overlap in table.overlaps]
-        counts = counting.count_from_table(cursor, table, where, params, overlaps, can_match)
+        counts = counting.count_from_table(cursor, table, where, params, overlaps, meetings)
     if counts is None:
-        counts = counting.count_matches(cursor, where, params, can_match)
+        counts = counting.count_matches(cursor, where, params, meetings)
     results.total, results.meetings = counts.total, counts.meetings
     top = counts.speakers[:12]
     by_id = Speaker.objects.in_bulk([s for s, _n in top])
@@ -253,32 +275,43 @@ def _filtered(request: SearchRequest) -> bool:
     return bool(request.speakers or request.date_from or request.date_to or request.kind or request.location)
 
 
-_meetings_passing = StampedCache(dict)  # {meeting filters: published meetings}, emptied when the archive changes
+def _meetings_matching(cursor, request: SearchRequest, query: IndexedQuery, total: int) -> Total:
+    """The meetings of a search whose statements were not all read (counting.count_meetings):
+    exact for any of some words without a speaker, else at most the meetings that hold every
+    wanted word (and never more than the matches)."""
+    found = counting.count_meetings(cursor, query.meeting_terms, _passing_meetings(cursor, request))
+    if query.meetings_exact and not request.speakers:
+        return Total(found)
+    return Total(min(found, total), at_most=True)
 
 
-def _meetings_that_can_match(cursor, request: SearchRequest) -> int:
-    """Published meetings that pass the request's meeting filters (date, kind, place)."""
+_meetings_passing = StampedCache(dict)  # {meeting filters: ids or None}, emptied when the archive changes
+
+
+def _passing_meetings(cursor, request: SearchRequest) -> list[int] | None:
+    """The published meetings that pass the request's date, kind and place filters (None: no such filter)."""
     key = (request.date_from, request.date_to, request.kind, request.location)
+    if not any(key):
+        return None
     known = _meetings_passing.get()
     if key not in known:
-        known[key] = _count_meetings(cursor, request)
+        conditions, params = ["is_published"], []
+        for sql, value in (
+            ("date >= %s", request.date_from),
+            ("date <= %s", request.date_to),
+            ("kind = %s", request.kind),
+            ("location = %s", request.location),
+        ):
+            if value:
+                conditions.append(sql)
+                params.append(value)
+        cursor.execute(
+            "SET LOCAL enable_seqscan = on"
+        )  # every meeting is read: the plans pinned for statements don't fit
+        cursor.execute(f"SELECT id FROM transcripts_meeting WHERE {' AND '.join(conditions)} ORDER BY id", params)
+        known[key] = [row[0] for row in cursor.fetchall()]
+        ranking.plan(cursor, bitmap=True)
     return known[key]
-
-
-def _count_meetings(cursor, request: SearchRequest) -> int:
-    conditions, params = ["is_published"], []
-    for sql, value in (
-        ("date >= %s", request.date_from),
-        ("date <= %s", request.date_to),
-        ("kind = %s", request.kind),
-        ("location = %s", request.location),
-    ):
-        if value:
-            conditions.append(sql)
-            params.append(value)
-    cursor.execute("SET LOCAL enable_seqscan = on")  # every meeting is read: the plans pinned for statements don't fit
-    cursor.execute(f"SELECT count(*) FROM transcripts_meeting WHERE {' AND '.join(conditions)}", params)
-    return cursor.fetchone()[0]
 
 
 def _fetch_hits(cursor, results: SearchResults) -> None:

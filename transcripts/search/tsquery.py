@@ -154,6 +154,10 @@ class IndexedQuery:
     wanted: tuple[tuple[str, ...], ...] = ()  # each wanted word's lexemes (query_words)
     any_terms: str = ""  # any wanted term: the people a query names (engine.named_people)
     table_counts: TableCounts | None = None  # how LexemeCount gives its counts, if it can
+    # Over MeetingLexemes: the wanted words, every phrase's words anywhere in the meeting,
+    # the exclusions left out: what a meeting with a match must hold (counting.count_meetings).
+    meeting_terms: str = ""
+    meetings_exact: bool = False  # any of some words: a meeting holding one has a match
 
 
 @dataclass(frozen=True)
@@ -207,10 +211,29 @@ def indexed_query(parsed: ParsedQuery) -> IndexedQuery:
             recheck = recheck or " & " in term_pairs  # three words or more
         elif alternatives:
             words.append(_joined([q for _t, q, _p, _w in alternatives]))
-    wanted, any_terms = _wanted(clauses), _any_terms(clauses)
+    found = {"wanted": _wanted(clauses), "any_terms": _any_terms(clauses), **_meeting_terms(clauses)}
     if not pairs:
-        return IndexedQuery(text, text, "", wanted=wanted, any_terms=any_terms, table_counts=_table_counts(clauses))
-    return IndexedQuery(text, " & ".join(words), " & ".join(pairs), recheck, wanted, any_terms)
+        return IndexedQuery(text, text, "", table_counts=_table_counts(clauses), **found)
+    return IndexedQuery(text, " & ".join(words), " & ".join(pairs), recheck, **found)
+
+
+def _meeting_terms(clauses: list) -> dict:
+    """IndexedQuery.meeting_terms and meetings_exact. Positions are not kept there, so a
+    phrase (or a hyphenated word's lexemes in a row) asks for its words anywhere."""
+
+    def word(alternatives: list[str]) -> str:
+        return _joined([a if " " not in a else "(" + " & ".join(_QUOTED.findall(a)) + ")" for a in alternatives])
+
+    joined = []
+    for alternatives in clauses:
+        if not alternatives or any(t.negated for t, _q, _p, _w in alternatives):  # an exclusion says nothing here
+            continue
+        joined.append(_joined([" & ".join(word(w) for w in words) for _t, _q, _p, words in alternatives]))
+    present = [c for c in clauses if c]
+    exact = len(present) == len(joined) == 1 and all(
+        len(w) == 1 and not any(" " in a for a in w[0]) for _t, _q, _p, w in present[0]
+    )
+    return {"meeting_terms": " & ".join(f"({j})" for j in joined), "meetings_exact": exact}
 
 
 def _any_terms(clauses: list) -> str:

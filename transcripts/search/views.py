@@ -63,7 +63,8 @@ def results_json(request, results) -> dict:
         "total_margin": results.total.margin,  # relative, 95%; 0 when exact
         "relevance_is_approximate": results.ranked_subset,
         "meetings": results.meetings.value,
-        "meetings_is_estimate": results.meetings.estimated,
+        "meetings_is_estimate": results.meetings.estimated,  # no longer: meetings are counted (MeetingLexemes)
+        "meetings_is_upper_bound": results.meetings.at_most,
         "page": results.request.page,
         "num_pages": results.num_pages,
         "sort": results.request.sort,
