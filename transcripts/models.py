@@ -243,7 +243,12 @@ class Meeting(KeepsOldSlugs, PostgresModel):
                 fields=["source_url"], condition=~Q(source_url=""), name="meeting_source_url_unique"
             )
         ]
-        indexes = [models.Index(fields=["date"], name="meeting_date")]
+        indexes = [
+            models.Index(fields=["date"], name="meeting_date"),
+            # A search's kind and place filters list their meetings (search/engine.py).
+            models.Index(fields=["kind", "id"], name="meeting_kind"),
+            models.Index(fields=["location", "id"], name="meeting_location"),
+        ]
 
     def __str__(self):
         return self.title

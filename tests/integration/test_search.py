@@ -4,12 +4,13 @@ import re
 from collections import Counter
 
 import pytest
+from django.contrib.postgres.search import SearchQuery
 from django.urls import reverse
 
 from tests.documents import transcript
 from transcripts.importing.ingest import ingest_paths
 from transcripts.models import Meeting, Speaker, Utterance
-from transcripts.search import counting, engine, highlight
+from transcripts.search import counting, engine, highlight, tsquery
 from transcripts.search.counting import Total
 from transcripts.search.engine import SearchRequest, search_archive
 from transcripts.search.syntax import QueryError
@@ -152,7 +153,7 @@ def test_a_kind_or_place_finds_the_same_as_a_list_of_its_meetings_or_a_filter(ar
     truth = set(Utterance.objects.filter(id__in=ids("Путин"), meeting_id__in=meetings).values_list("id", flat=True))
     assert truth
     found_by = {}
-    for per_match, form in ((0, "u.meeting_id = ANY(%s)"), (10**9, "u.meeting_id + 0 = ANY(%s)")):
+    for per_match, form in ((0, "u.meeting_id = ANY(%s::bigint[])"), (10**9, "u.meeting_id + 0 = ANY(%s::bigint[])")):
         monkeypatch.setattr(engine, "LISTED_PER_MATCH", per_match)
         engine.reset_caches()
         where, params = engine._where(SearchRequest(q="Путин", **filters), "'путин'")
@@ -166,8 +167,8 @@ def test_meetings_are_listed_only_when_few_against_the_words_matches(archive):
     listed for the first, and tested on each match of the second."""
     request = SearchRequest(q="x", kind="talks")
     assert 0 < Meeting.objects.filter(kind="talks").count() * engine.LISTED_PER_MATCH < len(ids("Путин"))
-    assert "u.meeting_id = ANY(%s)" in engine._where(request, "'путин'")[0]
-    assert "u.meeting_id + 0 = ANY(%s)" in engine._where(request, "'байконур'")[0]
+    assert "u.meeting_id = ANY(%s::bigint[])" in engine._where(request, "'путин'")[0]
+    assert "u.meeting_id + 0 = ANY(%s::bigint[])" in engine._where(request, "'байконур'")[0]
 
 
 def test_sorts_and_stable_pages(archive):
@@ -384,11 +385,25 @@ def lexeme_table_read(q, **filters) -> tuple[bool, object]:
 
 
 def test_a_one_word_search_takes_exact_counts_from_the_lexeme_table(archive, monkeypatch, client):
-    # One form, two forms («Казахстан»: 'казахста' and 'казахстан'), an exclusion, an OR of two words.
-    eligible = ["Россия", "Казахстан", "Россия -Токаев", "Казахстан -Россия", "Россия OR вопрос"]
+    # One form, two forms («Казахстан»: 'казахста' and 'казахстан'), an exclusion, ORs of
+    # words: three lexemes, some statements holding all three (summed thrice, read back twice).
+    eligible = [
+        "Россия",
+        "Казахстан",
+        "Россия -Токаев",
+        "Казахстан -Россия",
+        "Россия OR вопрос",
+        "Россия OR Казахстан",
+        "Россия OR Казахстан -Токаев",
+    ]
     exact = {q: found(q) for q in eligible}  # fewer matches than COUNTED_FROM: read, and all exact
     assert all(not r.total.estimated and not r.meetings.estimated and r.total.value for r in exact.values())
     assert exact["Казахстан"].indexed.table_counts.lexemes == ("казахста", "казахстан")
+    assert exact["Россия OR Казахстан"].indexed.table_counts.lexemes == ("казахста", "казахстан", "росс")
+    assert Utterance.objects.filter(
+        published=True,
+        search_vector=SearchQuery("'росс' & 'казахста' & 'казахстан'", config="simple", search_type="raw"),
+    ).exists(), "no statement holds all three lexemes"
     monkeypatch.setattr(counting, "COUNTED_FROM", 1)
     engine.reset_caches()
     for q, truth in exact.items():
@@ -418,10 +433,11 @@ def test_a_one_word_search_takes_exact_counts_from_the_lexeme_table(archive, mon
         ("Россия", {"speakers": (putin,)}),
         ("Россия Казахстан", {}),
         ('"Россия Казахстан"', {}),
-        ("Россия OR Казахстан", {}),
     ]:
         read, results = lexeme_table_read(q, **filters)
         assert not read and not results.meetings.estimated and not results.meetings.at_most, (q, filters)
+    monkeypatch.setattr(tsquery, "TABLE_LEXEMES", 2)  # more lexemes than that: read
+    assert not lexeme_table_read("Россия OR Казахстан")[0]
 
 
 def test_a_sample_too_small_to_say_gives_exact_counts(archive, monkeypatch):

@@ -11,8 +11,8 @@ words, else as a bound (the meetings holding every word wanted), never above the
 that can match. A sample cannot estimate them: Horvitz–Thompson on the 10% sample was
 40–80% low for common words at a million (docs/search.md).
 
-A search without filters for one word of at most two forms, or two one-form words OR'ed,
-less any excluded words, reads its counts from LexemeCount instead (count_from_table):
+A search without filters for any of some words (up to tsquery.TABLE_LEXEMES lexemes in all), less
+any excluded words, reads its counts from LexemeCount instead (count_from_table):
 exact at any size, and its meetings from MeetingLexemes as above.
 """
 
@@ -129,12 +129,13 @@ def count_matches(cursor, where: str, params: list, meetings_matching) -> Counts
     return _estimated(sampled, known, rest, fraction, meetings_matching)
 
 
-def count_from_table(cursor, table, where: str, params: list, overlaps: list, meetings_matching) -> Counts | None:
+def count_from_table(cursor, table, overlap_where, meetings_matching) -> Counts | None:
     """A search without filters whose counts are LexemeCount's (tsquery.TableCounts), of at
     least COUNTED_FROM statements: its total, years and speakers are the table's sums less
-    the overlaps' matches (`overlaps`: their (where, params), read), exact at any size;
-    its meetings are meetings_matching's. None below COUNTED_FROM: reading the matches
-    costs less, and the meetings are then exact whatever the query."""
+    what they count more than once or must leave out, read from those statements
+    (overlap_where(tsquery): the search's (where, params) for another tsquery), exact at
+    any size; its meetings are meetings_matching's. None below COUNTED_FROM: reading the
+    matches costs less, and the meetings are then exact whatever the query."""
     cursor.execute(
         "SELECT facet, value, sum(statements)::integer FROM transcripts_lexemecount"
         " WHERE lexeme = ANY(%s) GROUP BY 1, 2",
@@ -145,11 +146,15 @@ def count_from_table(cursor, table, where: str, params: list, overlaps: list, me
         (years if facet == "y" else speakers)[value] = n
     if sum(years.values()) < COUNTED_FROM:
         return None
-    for overlap_where, overlap_params in overlaps:
-        overlap = _tally(cursor, overlap_where, overlap_params)
-        for mine, theirs in ((years, {y or 0: n for y, n in overlap.years.items()}), (speakers, overlap.speakers)):
-            for key, n in theirs.items():
-                mine[key] -= n
+    for tsquery, sign in table.overlaps:
+        where, params = overlap_where(tsquery)
+        cursor.execute(OVERLAP_SQL.format(where=where), params)
+        for by_speaker, year, speaker, n in cursor.fetchall():
+            if by_speaker:
+                if speaker is not None:  # narration is not in LexemeCount's speakers
+                    speakers[speaker] = speakers.get(speaker, 0) + sign * n
+            else:
+                years[year or 0] = years.get(year or 0, 0) + sign * n
     years = {y: n for y, n in years.items() if n}
     speakers = {s: n for s, n in speakers.items() if n}
     total = sum(years.values())
@@ -161,13 +166,23 @@ def count_from_table(cursor, table, where: str, params: list, overlaps: list, me
     )
 
 
+# Matches by year and by speaker, in one pass (count_from_table's overlaps).
+OVERLAP_SQL = """
+SELECT GROUPING(m.year), m.year, m.speaker_id, count(*)::integer FROM (
+    SELECT extract(year FROM u.meeting_date)::int AS year, u.speaker_id FROM transcripts_utterance u WHERE {where}
+) AS m GROUP BY GROUPING SETS ((m.year), (m.speaker_id))
+"""
+
+
 def count_meetings(cursor, terms: str, meetings: list[int] | None) -> int:
     """The meetings (of `meetings`, if given: the ones passing a search's filters) whose
     published statements hold what `terms` asks (IndexedQuery.meeting_terms), from
     MeetingLexemes: one row a meeting, 12–24 ms for a common word's 33,817 meetings of 50,118."""
     sql, params = "SELECT count(*) FROM transcripts_meetinglexemes v WHERE v.lexemes @@ %s::tsquery", [terms]
     if meetings is not None:
-        sql += " AND v.meeting_id + 0 = ANY(%s)"  # a hashed test of each: the index would read every listed one
+        sql += (
+            " AND v.meeting_id + 0 = ANY(%s::bigint[])"  # a hashed test of each: the index would read every listed one
+        )
         params.append(meetings)
     cursor.execute(sql, params)
     return cursor.fetchone()[0]

@@ -163,16 +163,25 @@ class IndexedQuery:
 @dataclass(frozen=True)
 class TableCounts:
     """A query whose counts LexemeCount gives (counting.count_from_table): the statements
-    that hold any of `lexemes` (one or two), less the matches of each of `overlaps` (those
-    of both lexemes, counted twice, and those of the excluded words), which are read."""
+    that hold any of `lexemes` are, by inclusion–exclusion, the sum of each one's
+    statements less those of every two, plus those of every three; less, then, the matches
+    of any of them and an excluded word. `overlaps`: those intersections as
+    (tsquery, sign), read from the matches (GIN alone: no statement's vector is read)."""
 
     lexemes: tuple[str, ...]
-    overlaps: tuple[str, ...] = ()
+    overlaps: tuple[tuple[str, int], ...] = ()
+
+
+# At most this many lexemes in all: 3 intersections of two and 1 of three are read. A word
+# of four forms («дети»: 'дет', 'детьм', 'ребенк', 'ребенок') would need 11, 86 ms at a
+# million, more than reading its matches; weighing each shared statement by the forms it
+# holds instead read every one's vector (384 ms).
+TABLE_LEXEMES = 3
 
 
 def _table_counts(clauses: list) -> TableCounts | None:
-    """One word of at most two forms (or two one-form words OR'ed), less any excluded
-    words: the shapes whose counts are sums of LexemeCount rows less a few read matches."""
+    """Any of some words (each of any forms), less any excluded words: the shapes whose
+    counts are sums of LexemeCount rows less a few read matches."""
     positive = [c for c in clauses if c and not all(t.negated for t, _q, _p, _w in c)]
     if len(positive) != 1:
         return None
@@ -188,13 +197,17 @@ def _table_counts(clauses: list) -> TableCounts | None:
         if term.negated or len(words) != 1 or any(" " in a for a in words[0]):  # a phrase, a hyphenated word
             return None
         lexemes.update(unquoted(a) for a in words[0])
-    if not 1 <= len(lexemes) <= 2:
+    if not 1 <= len(lexemes) <= TABLE_LEXEMES:
         return None
     ordered = tuple(sorted(lexemes))
-    overlaps = [" & ".join(quoted(x) for x in ordered)] if len(ordered) == 2 else []
+    overlaps = [
+        (" & ".join(quoted(x) for x in both), (-1) ** (k + 1))
+        for k in range(2, len(ordered) + 1)
+        for both in itertools.combinations(ordered, k)
+    ]
     if excluded:
         union = " | ".join(quoted(x) for x in ordered)
-        overlaps.append(f"({union}) & ({' | '.join(f'({body})' for body in excluded)})")
+        overlaps.append((f"({union}) & ({' | '.join(f'({body})' for body in excluded)})", -1))
     return TableCounts(ordered, tuple(overlaps))
 
 
