@@ -699,9 +699,8 @@ class MeetingLexemes(models.Model):
 
 # What MeetingLexemes holds (`also`: more conditions on u); the triggers and a rebuild alike.
 MEETING_LEXEMES_SQL = """
-SELECT u.meeting_id, array_to_tsvector(array_agg(DISTINCT l.lexeme))
+SELECT u.meeting_id, kz_lexeme_union(strip(u.search_vector))
 FROM transcripts_utterance AS u
-CROSS JOIN LATERAL unnest(tsvector_to_array(u.search_vector)) AS l (lexeme)
 WHERE u.published{also}
 GROUP BY 1
 """

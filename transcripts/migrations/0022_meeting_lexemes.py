@@ -4,7 +4,7 @@ meetings exactly (search/counting.py), where a sample of statements cannot: the
 Horvitz–Thompson estimate it replaces was 40–80% low for common words at a million.
 
 Each trigger works out the meetings whose published statements' lexemes may have changed
-(from the transition tables) and makes their rows afresh. Writers take the lexeme counts'
+(from the transition tables) and makes their rows again, writing those that differ. Writers take the lexeme counts'
 advisory lock (0021) first: one at a time, and the recount after it sees every change
 committed before."""
 
@@ -17,9 +17,8 @@ LOCK = 7744552452799095668  # transcripts.models.LEXEME_COUNT_LOCK, shared with 
 
 # A frozen copy of transcripts.models.MEETING_LEXEMES_SQL as of this migration.
 MEETING_LEXEMES_SQL = """
-SELECT u.meeting_id, array_to_tsvector(array_agg(DISTINCT l.lexeme))
+SELECT u.meeting_id, kz_lexeme_union(strip(u.search_vector))
 FROM transcripts_utterance AS u
-CROSS JOIN LATERAL unnest(tsvector_to_array(u.search_vector)) AS l (lexeme)
 WHERE u.published{also}
 GROUP BY 1
 """
@@ -49,6 +48,12 @@ TRIGGERS = [
     ("kz_meeting_lexemes_deleted", "DELETE", "OLD TABLE AS old_rows", "SELECT meeting_id FROM old_rows WHERE published"),
 ]
 
+# The union of stripped vectors, merged in C (tsvector || tsvector): 130 ms for the 4,401
+# meetings of a speaker at a million, where unnesting every lexeme and grouping took 2.5 s.
+UNION_SQL = """
+CREATE AGGREGATE kz_lexeme_union(tsvector) (SFUNC = tsvector_concat, STYPE = tsvector, INITCOND = '');
+"""
+
 REFRESH_SQL = f"""
 CREATE FUNCTION kz_meeting_lexemes_refresh(affected bigint[]) RETURNS void
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
@@ -57,9 +62,13 @@ BEGIN
         RETURN;
     END IF;
     PERFORM pg_advisory_xact_lock({LOCK});
-    DELETE FROM transcripts_meetinglexemes WHERE meeting_id = ANY(affected);
-    INSERT INTO transcripts_meetinglexemes (meeting_id, lexemes)
-    SELECT * FROM ({MEETING_LEXEMES_SQL.format(also=" AND u.meeting_id = ANY(affected)")}) AS made ORDER BY 1;
+    -- A row is written only if its lexemes changed: each write re-enters all of them in
+    -- the GIN index (9.4 s for the 4,401 meetings of a speaker's rename at a million).
+    INSERT INTO transcripts_meetinglexemes AS t (meeting_id, lexemes)
+    SELECT * FROM ({MEETING_LEXEMES_SQL.format(also=" AND u.meeting_id = ANY(affected)")}) AS made ORDER BY 1
+    ON CONFLICT (meeting_id) DO UPDATE SET lexemes = excluded.lexemes WHERE t.lexemes <> excluded.lexemes;
+    DELETE FROM transcripts_meetinglexemes AS t WHERE t.meeting_id = ANY(affected)
+    AND NOT EXISTS (SELECT FROM transcripts_utterance AS u WHERE u.meeting_id = t.meeting_id AND u.published);
 END $$;
 
 CREATE FUNCTION kz_meeting_lexemes_truncated() RETURNS trigger
@@ -86,7 +95,8 @@ END $$;
 
 
 FUNCTIONS_SQL = (
-    REFRESH_SQL
+    UNION_SQL
+    + REFRESH_SQL
     + "".join(trigger_function(name, meetings) for name, _event, _tables, meetings in TRIGGERS)
     + "".join(
         f"CREATE TRIGGER {name} AFTER {event} ON transcripts_utterance REFERENCING {tables}"
@@ -103,6 +113,7 @@ FUNCTIONS_REVERSE_SQL = (
     + "".join(f"DROP FUNCTION {name}();\n" for name, _e, _t, _m in TRIGGERS)
     + "DROP FUNCTION kz_meeting_lexemes_truncated();\n"
     + "DROP FUNCTION kz_meeting_lexemes_refresh(bigint[]);\n"
+    + "DROP AGGREGATE kz_lexeme_union(tsvector);\n"
 )
 
 
