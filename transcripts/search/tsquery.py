@@ -172,11 +172,11 @@ class TableCounts:
     overlaps: tuple[tuple[str, int], ...] = ()
 
 
-# At most this many lexemes in all: 3 intersections of two and 1 of three are read. A word
-# of four forms («дети»: 'дет', 'детьм', 'ребенк', 'ребенок') would need 11, 86 ms at a
-# million, more than reading its matches; weighing each shared statement by the forms it
-# holds instead read every one's vector (384 ms).
-TABLE_LEXEMES = 3
+# At most this many lexemes in all: 6 intersections of two, 4 of three and 1 of four are
+# read. For words of four forms at a million («всем», 105,428 matches; «дети», 79,537)
+# that took 111 and 107 ms where reading their matches took 238 and 198 ms; weighing each
+# statement by the forms it holds, instead, read every shared statement's vector (384 ms).
+TABLE_LEXEMES = 4
 
 
 def _table_counts(clauses: list) -> TableCounts | None:
