@@ -325,6 +325,7 @@ def sampled_everything(monkeypatch, modulus=2, enough=1, year_margin=10.0):
     monkeypatch.setattr(counting, "YEAR_MARGIN", year_margin)
     monkeypatch.setattr(counting, "PROBE", 1)
     monkeypatch.setattr(counting, "SAMPLE", modulus)
+    monkeypatch.setattr(counting, "DENSE_SAMPLE", modulus)
     monkeypatch.setattr(counting, "ENOUGH_SAMPLED", enough)
     engine.reset_caches()
 
@@ -368,9 +369,11 @@ def test_large_results_are_estimated_from_the_statement_sample(archive, monkeypa
     last = found("Путин", page=results.num_pages)  # every promised page has hits
     assert last.hits and len(last.hits) <= 20
     html = client.get(reverse("search"), {"q": "Путин"}).content.decode()
-    assert "около" in html and f"оценка по выборке в 10%, ±{results.total.margin_percent}%" in html
+    assert results.total.sample_percent == 50  # id % 2 = 0
+    assert "около" in html and f"оценка по выборке в 50%, ±{results.total.margin_percent}%" in html
     data = client.get(reverse("search"), {"q": "Путин", "format": "json"}).json()
     assert data["total_is_estimate"] and data["total_margin"] == pytest.approx(results.total.margin)
+    assert data["total_sample_percent"] == 50
     assert all((y["margin"] > 0) == y["estimated"] == (y["year"] in sampled_years) for y in data["facets"]["years"])
 
 

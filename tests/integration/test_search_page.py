@@ -187,7 +187,7 @@ def summary(total, meetings, *, first=1, shown=20, estimated=False, at_most=Fals
     results = SimpleNamespace(
         first_index=first,
         hits=[None] * shown,
-        total=Total(total, estimated),
+        total=Total(total, estimated, sample_percent=10 if estimated else 0),
         meetings=Total(meetings, at_most=at_most),
     )
     with translation.override(language):

@@ -20,9 +20,9 @@ MEETING = ("title", "slug", "url", "date", "start", "location", "kind", "source_
 STATEMENT = ("id", "seq", "anchor", "url", "context_url", "speaker", "label", "remark", "section", "text")
 HIT = ("meeting", "id", "seq", "anchor", "url", "context_url", "speaker", "label", "snippet_html", "rank")
 SEARCH = (
-    "query", "total", "total_is_estimate", "total_margin", "relevance_is_approximate", "meetings",
-    "meetings_is_estimate", "meetings_is_upper_bound", "page", "num_pages", "sort", "timed_out", "suggestion",
-    "hits", "facets", "next", "previous",
+    "query", "total", "total_is_estimate", "total_margin", "total_sample_percent", "relevance_is_approximate",
+    "meetings", "meetings_is_estimate", "meetings_is_upper_bound", "page", "num_pages", "sort", "timed_out",
+    "suggestion", "hits", "facets", "next", "previous",
 )  # fmt: skip
 
 PAGE = ("page", _("page number, from 1"))

@@ -2,14 +2,15 @@
 
 Up to EXACT_LIMIT matches (and somewhat beyond: the decision is made on an estimate)
 every count is exact: one pass over the matches, aggregated in PostgreSQL. Above it,
-the counts come from a systematic sample of statements (every 10th by id: partial GIN
-index, migration 0016), scaled up, with a 95% margin the page states; but only for the
-years the sample knows within YEAR_MARGIN: the other years (small ones, or ones the
-sample missed) are counted exactly, so every year shown is within ±10%. Its meetings
-are then counted in MeetingLexemes (count_meetings): exactly for a search for any of some
-words, else as a bound (the meetings holding every word wanted), never above the meetings
-that can match. A sample cannot estimate them: Horvitz–Thompson on the 10% sample was
-40–80% low for common words at a million (docs/search.md).
+the counts come from a systematic sample of statements (every 10th by id, every 5th
+below DENSE_BELOW matches: partial GIN indexes, migrations 0016 and 0024), scaled up,
+with a 95% margin the page states; but only for the years the sample knows within
+YEAR_MARGIN: the other years (small ones, or ones the sample missed) are counted
+exactly, so every year shown is within ±10%. Its meetings are then counted in
+MeetingLexemes (count_meetings): exactly for a search for any of some words, else as a
+bound (the meetings holding every word wanted), never above the meetings that can match.
+A sample cannot estimate them: Horvitz–Thompson on the 10% sample was 40–80% low for
+common words at a million (docs/search.md).
 
 A search without filters for any of some words (up to tsquery.TABLE_LEXEMES lexemes in all), less
 any excluded words, reads its counts from LexemeCount instead (count_from_table):
@@ -28,6 +29,12 @@ from .tsquery import read_connection
 EXACT_LIMIT = 50_000
 PROBE = 100  # the 1% sample (`id % 100 = 0`) tells whether the exact count is affordable
 SAMPLE = 10  # the 10% sample (`id % 10 = 0`) estimates above it
+# Below DENSE_BELOW matches (by the 1% sample) the 20% sample estimates instead: spread over
+# 25 years, 250,000 matches give each year about 1,000 in the 10% sample, enough for
+# YEAR_MARGIN, but 180,000 (as «хотел» at a million) give 730, and every year was then
+# counted exactly, reading every match (376 ms); read at 20%, they are all estimated.
+DENSE_SAMPLE = 5
+DENSE_BELOW = 250_000
 ENOUGH_SAMPLED = 400  # sampled matches below which the sample says too little (margin ±10%)
 # A year the sample gives a wider 95% margin than this is counted exactly. 0.08 let the
 # worst of a query's 25 years reach 12% (the worst of many falls outside each one's 95%);
@@ -44,6 +51,7 @@ class Total:
     value: int
     estimated: bool = False
     margin: float = 0.0
+    sample_percent: int = 0  # the sample an estimate was made from
     at_most: bool = False  # an upper bound (meetings: every wanted word, but maybe not in one statement)
 
     @property
@@ -96,7 +104,7 @@ class Tally:
 
 def _count_sample_rows() -> tuple[int, dict[int, float]]:
     """(all statements, {modulus: scale}): a scale is all rows over the sample's rows."""
-    moduli = (PROBE, SAMPLE)
+    moduli = (PROBE, SAMPLE, DENSE_SAMPLE)
     filters = ", ".join(f"count(*) FILTER (WHERE id % {int(m)} = 0)" for m in moduli)
     with read_connection().cursor() as cursor:
         cursor.execute(f"SELECT count(*), {filters} FROM transcripts_utterance")
@@ -115,8 +123,9 @@ def count_matches(cursor, where: str, params: list, meetings_matching) -> Counts
     probe = cursor.fetchone()[0]
     if probe * scale[PROBE] <= 1.3 * EXACT_LIMIT:  # 6.7 standard errors above 50,000: never wrongly estimated
         return _exact(_tally(cursor, where, params))
-    fraction = 1 / scale[SAMPLE]
-    sampled = _tally(cursor, in_sample(where), params)
+    modulus = DENSE_SAMPLE if probe * scale[PROBE] < DENSE_BELOW else SAMPLE
+    fraction = 1 / scale[modulus]
+    sampled = _tally(cursor, in_sample(where, modulus), params)
     if sampled.total < ENOUGH_SAMPLED:  # too few sampled to say (a small archive)
         return _exact(_tally(cursor, where, params))
     # Years the sample knows well enough are estimated; every other year (a small one, or
@@ -126,7 +135,7 @@ def count_matches(cursor, where: str, params: list, meetings_matching) -> Counts
     rest = _tally(cursor, f"{where} AND {outside}", params + years)
     if not known:  # no year was sampled well enough: the rest is every match
         return _exact(rest)
-    return _estimated(sampled, known, rest, fraction, meetings_matching)
+    return _estimated(sampled, known, rest, fraction, round(100 / modulus), meetings_matching)
 
 
 def count_from_table(cursor, table, overlap_where, meetings_matching) -> Counts | None:
@@ -190,7 +199,7 @@ def count_meetings(cursor, terms: str, meetings: list[int] | None) -> int:
 
 def in_sample(where: str, modulus: int | None = None) -> str:
     """The condition `where` restricted to a sample (`id % modulus = 0`, the 10% one by
-    default): the form the partial GIN indexes of migration 0016 are made for."""
+    default): the form the partial GIN indexes of migrations 0016 and 0024 are made for."""
     return f"{where} AND u.id %% {int(modulus or SAMPLE)} = 0"
 
 
@@ -246,16 +255,20 @@ def _exact(tally: Tally) -> Counts:
     )
 
 
-def _estimated(sampled: Tally, known: list[int], rest: Tally, fraction: float, meetings_matching) -> Counts:
+def _estimated(
+    sampled: Tally, known: list[int], rest: Tally, fraction: float, percent: int, meetings_matching
+) -> Counts:
     """The known years from the sample, scaled up, and the rest counted exactly."""
     big = sum(sampled.years[y] for y in known)
-    years = {y: Total(round(sampled.years[y] / fraction), True, _margin(sampled.years[y], fraction)) for y in known}
+    years = {
+        y: Total(round(sampled.years[y] / fraction), True, _margin(sampled.years[y], fraction), percent) for y in known
+    }
     years.update((y, Total(n)) for y, n in rest.years.items() if y is not None)
     total = round(big / fraction) + rest.total
     share = big / fraction / total  # the estimated part's share: the margin of the whole
     speakers = {s: round(n / fraction) for s, n in sampled.speakers.items()}
     return Counts(
-        total=Total(total, True, _margin(big, fraction) * share),
+        total=Total(total, True, _margin(big, fraction) * share, percent),
         meetings=meetings_matching(total),
         years=sorted(years.items()),
         speakers=_most_first(speakers),

@@ -61,6 +61,7 @@ def results_json(request, results) -> dict:
         "total": results.total.value,
         "total_is_estimate": results.total.estimated,
         "total_margin": results.total.margin,  # relative, 95%; 0 when exact
+        "total_sample_percent": results.total.sample_percent,  # the sample it was estimated from; 0 when exact
         "relevance_is_approximate": results.ranked_subset,
         "meetings": results.meetings.value,
         "meetings_is_estimate": results.meetings.estimated,  # no longer: meetings are counted (MeetingLexemes)
