@@ -90,6 +90,18 @@ def use_bench_database(*, read_only: bool = False) -> bool:
     return True
 
 
+def set_up_django(*, bench: bool, read_only: bool) -> bool:
+    """Django, set up for a bench script: on the bench archive with --bench (False, with a
+    message, if none is built), else on the configured database."""
+    if bench and not use_bench_database(read_only=read_only):
+        return False
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kzarchive.settings")
+    import django
+
+    django.setup()
+    return True
+
+
 def existing_build() -> dict | None:
     """What the bench database holds (its bench_meta), or None if nothing usable."""
     with psycopg.connect(server_url("postgres")) as conn:

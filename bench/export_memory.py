@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import sys
@@ -37,15 +36,10 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary release")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    if args.bench:
-        from bench import build
+    from bench import build
 
-        if not build.use_bench_database(read_only=True):
-            return 2
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kzarchive.settings")
-    import django
-
-    django.setup()
+    if not build.set_up_django(bench=args.bench, read_only=True):
+        return 2
     from django.conf import settings
     from django.db import connection
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
@@ -48,15 +47,10 @@ def main(argv=None) -> int:
     parser.add_argument("--words", type=int, default=24)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    if args.bench:
-        from bench import build
+    from bench import build
 
-        if not build.use_bench_database(read_only=True):
-            return 2
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kzarchive.settings")
-    import django
-
-    django.setup()
+    if not build.set_up_django(bench=args.bench, read_only=True):
+        return 2
     from django.db import connection, transaction
 
     from bench.long_meeting import machine

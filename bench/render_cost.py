@@ -77,16 +77,11 @@ def main(argv=None) -> int:
     parser.add_argument("--per-shape", type=int, default=3, help="queries per shape of bench/shapes.py (14 shapes)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    if args.bench:
-        from bench import build
-
-        if not build.use_bench_database(read_only=True):
-            return 2
     os.environ["KZ_PAGE_CACHE"] = "off"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kzarchive.settings")
-    import django
+    from bench import build
 
-    django.setup()
+    if not build.set_up_django(bench=args.bench, read_only=True):
+        return 2
     from django.http import QueryDict
     from django.test import Client
 

@@ -635,18 +635,24 @@ class LexemeCount(models.Model):
     def rebuild(cls) -> int:
         """Recompute every count from LEXEME_COUNT_SQL (after a load with the triggers
         off: bench/build.py); returns the rows. Other writers wait meanwhile."""
-        from django.db import connections, router, transaction
+        return _refill(
+            cls, "lexeme, facet, value, statements", f"SELECT * FROM ({LEXEME_COUNT_SQL}) AS c ORDER BY 1, 2, 3"
+        )
 
-        using = router.db_for_write(cls)
-        with transaction.atomic(using=using), connections[using].cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEXEME_COUNT_LOCK])
-            cursor.execute("SET LOCAL work_mem = '256MB'")
-            cursor.execute("DELETE FROM transcripts_lexemecount")
-            cursor.execute(
-                "INSERT INTO transcripts_lexemecount (lexeme, facet, value, statements)"
-                f" SELECT * FROM ({LEXEME_COUNT_SQL}) AS counted ORDER BY 1, 2, 3"
-            )
-            return cursor.rowcount
+
+def _refill(model, columns: str, select: str) -> int:
+    """Replace a table the statement triggers keep with what `select` makes, under the
+    writers' lock (LEXEME_COUNT_LOCK); returns the rows."""
+    from django.db import connections, router, transaction
+
+    using = router.db_for_write(model)
+    table = model._meta.db_table
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEXEME_COUNT_LOCK])
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(f"DELETE FROM {table}")
+        cursor.execute(f"INSERT INTO {table} ({columns}) {select}")
+        return cursor.rowcount
 
 
 # Every writer of LexemeCount holds this transaction-level advisory lock (migration 0021).
@@ -684,18 +690,9 @@ class MeetingLexemes(models.Model):
     def rebuild(cls) -> int:
         """Recompute every meeting's lexemes (after a load with the triggers off:
         bench/build.py); returns the rows. Other writers wait meanwhile."""
-        from django.db import connections, router, transaction
-
-        using = router.db_for_write(cls)
-        with transaction.atomic(using=using), connections[using].cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEXEME_COUNT_LOCK])
-            cursor.execute("SET LOCAL work_mem = '256MB'")
-            cursor.execute("DELETE FROM transcripts_meetinglexemes")
-            cursor.execute(
-                "INSERT INTO transcripts_meetinglexemes (meeting_id, lexemes)"
-                f" SELECT * FROM ({MEETING_LEXEMES_SQL.format(also='')}) AS made ORDER BY 1"
-            )
-            return cursor.rowcount
+        return _refill(
+            cls, "meeting_id, lexemes", f"SELECT * FROM ({MEETING_LEXEMES_SQL.format(also='')}) AS m ORDER BY 1"
+        )
 
 
 # What MeetingLexemes holds (`also`: more conditions on u); the triggers and a rebuild alike.
