@@ -1,5 +1,6 @@
 """Search: morphology, syntax, filters, sorts, facets, escaping, robustness, JSON."""
 
+import datetime as dt
 import re
 from collections import Counter
 
@@ -494,6 +495,10 @@ def test_meetings_are_counted_when_statements_are_estimated_even_with_one_long_m
     same_kind = found("сотрудничество", kind=long.kind)
     assert same_kind.meetings == Total(meetings_of("сотрудничество", kind=long.kind))
     assert same_kind.meetings.value <= Meeting.objects.filter(kind=long.kind).count()
+    year = dt.date(long.date.year, 1, 1), dt.date(long.date.year, 12, 31)
+    in_its_year = found("сотрудничество", date_from=year[0], date_to=year[1])
+    truth = Utterance.objects.filter(id__in=ids("сотрудничество"), meeting__date__range=year)
+    assert in_its_year.total.estimated and in_its_year.meetings == Total(truth.values("meeting_id").distinct().count())
     # Two words that must both occur: a bound, the meetings holding both, never above the matches.
     both = found("сотрудничество Казахстан")
     assert both.total.estimated and both.meetings.at_most

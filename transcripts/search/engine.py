@@ -168,6 +168,7 @@ def _list_meetings(query: IndexedQuery, ids: list[int]) -> bool:
 
 
 _word_match_estimates = StampedCache(dict)  # {query: matches}, emptied when the archive changes
+WORD_MATCHES_KEPT = 10_000
 
 
 def _word_matches(query: IndexedQuery) -> float:
@@ -175,6 +176,8 @@ def _word_matches(query: IndexedQuery) -> float:
     known = _word_match_estimates.get()
     key = (query.words, query.pairs, query.text if query.recheck else "")
     if key not in known:
+        if len(known) >= WORD_MATCHES_KEPT:  # bounded: a busy day without archive changes
+            known.clear()
         where, params = _where(SearchRequest(q=""), query)
         reader = read_connection()
         with transaction.atomic(using=reader.alias), reader.cursor() as cursor:
@@ -288,16 +291,19 @@ def _meetings_matching(cursor, request: SearchRequest, query: IndexedQuery, tota
     return Total(min(found, total), at_most=True)
 
 
-_meetings_passing = StampedCache(dict)  # {meeting filters: ids or None}, emptied when the archive changes
+_meetings_passing = StampedCache(dict)  # {(kind, place): ids}, emptied when the archive changes
 
 
 def _passing_meetings(cursor, request: SearchRequest) -> list[int] | None:
-    """The published meetings that pass the request's date, kind and place filters (None: no such filter)."""
-    key = (request.date_from, request.date_to, request.kind, request.location)
-    if not any(key):
+    """The published meetings that pass the request's date, kind and place filters (None:
+    no such filter). Kept per kind and place; a date range is read each time (there are
+    too many to keep)."""
+    key = (request.kind, request.location)
+    dated = bool(request.date_from or request.date_to)
+    if not dated and not any(key):
         return None
     known = _meetings_passing.get()
-    if key not in known:
+    if dated or key not in known:
         conditions, params = ["is_published"], []
         for sql, value in (
             ("date >= %s", request.date_from),
@@ -308,12 +314,13 @@ def _passing_meetings(cursor, request: SearchRequest) -> list[int] | None:
             if value:
                 conditions.append(sql)
                 params.append(value)
-        cursor.execute(
-            "SET LOCAL enable_seqscan = on"
-        )  # every meeting is read: the plans pinned for statements don't fit
+        cursor.execute("SET LOCAL enable_seqscan = on")  # the plans pinned for statements don't fit
         cursor.execute(f"SELECT id FROM transcripts_meeting WHERE {' AND '.join(conditions)} ORDER BY id", params)
-        known[key] = [row[0] for row in cursor.fetchall()]
+        ids = [row[0] for row in cursor.fetchall()]
         ranking.plan(cursor, bitmap=True)
+        if dated:
+            return ids
+        known[key] = ids
     return known[key]
 
 
