@@ -137,8 +137,6 @@ def test_filters(archive):
     assert by_speaker.total.value >= 1 and all(h.utterance.speaker_id == nazarbayev.id for h in by_speaker.hits)
     both = found("Казахстан", speakers=(nazarbayev.id, putin.id))
     assert {h.utterance.speaker_id for h in both.hits} == {nazarbayev.id, putin.id}
-    import datetime as dt
-
     in_2022 = found("Казахстан", date_from=dt.date(2022, 1, 1), date_to=dt.date(2022, 12, 31))
     assert in_2022.total.value and all(h.utterance.meeting.date.year == 2022 for h in in_2022.hits)
     calls = found("Путин", kind="phone_call")
@@ -510,6 +508,12 @@ def test_meetings_are_counted_when_statements_are_estimated_even_with_one_long_m
         )
     )
     assert truth <= both.meetings.value == len(holding_both) <= both.total.value
+    # Nothing every match must hold: a bound of every meeting with published statements.
+    anything = found("сотрудничество OR -Казахстан")
+    assert anything.total.estimated and anything.meetings.at_most
+    assert anything.meetings.value == min(
+        Meeting.objects.filter(utterances__published=True).distinct().count(), anything.total.value
+    )
 
 
 def test_years_the_sample_knows_little_of_are_counted_exactly(archive, monkeypatch, tmp_path, client):
