@@ -126,9 +126,7 @@ def _where(request: SearchRequest, query: IndexedQuery | str) -> tuple[str, list
     if request.date_to:
         conditions.append("u.meeting_date <= %s")
         params.append(request.date_to)
-    meeting_filters = tuple(
-        (col, value) for col, value in (("kind", request.kind), ("location", request.location)) if value
-    )
+    meeting_filters = _meeting_filters(request)
     if meeting_filters:
         ids = _meetings_of(meeting_filters)
         conditions.append(
@@ -151,14 +149,27 @@ FEW_WORD_MATCHES = 2000  # below this many estimated from the 1% sample, the wor
 _listed_meetings = StampedCache(dict)  # {filters: ids}, emptied when the archive changes
 
 
-def _meetings_of(filters: tuple[tuple[str, str], ...]) -> list[int]:
-    """The ids of the meetings of this kind and place."""
-    listed = _listed_meetings.get()
-    if filters not in listed:
-        sql = " AND ".join(f"{col} = %s" for col, _v in filters)
+def _meeting_filters(request: SearchRequest) -> tuple[tuple[str, str], ...]:
+    """The request's kind and place, as (column, value) pairs."""
+    return tuple((col, value) for col, value in (("kind", request.kind), ("location", request.location)) if value)
+
+
+def _meetings_of(filters: tuple[tuple[str, str], ...], dates: tuple[str, list] = ("", [])) -> list[int]:
+    """The ids of the meetings of this kind and place (and, with `dates`, of those dates:
+    SQL and its values). Kept per kind and place; a date range is read each time (there
+    are too many to keep). Every meeting of them, published or not: a statement is
+    published only if its meeting is, and only published ones are searched."""
+    dated, listed = bool(dates[0]), _listed_meetings.get()
+    if dated or filters not in listed:
+        sql = " AND ".join([f"{col} = %s" for col, _v in filters] + ([dates[0]] if dated else []))
         with read_connection().cursor() as cursor:
-            cursor.execute(f"SELECT id FROM transcripts_meeting WHERE {sql} ORDER BY id", [v for _c, v in filters])
-            listed[filters] = [row[0] for row in cursor.fetchall()]
+            cursor.execute(
+                f"SELECT id FROM transcripts_meeting WHERE {sql} ORDER BY id", [v for _c, v in filters] + dates[1]
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        if dated:
+            return ids
+        listed[filters] = ids
     return listed[filters]
 
 
@@ -228,7 +239,6 @@ def reset_caches() -> None:
     people_statements.clear()
     _listed_meetings.clear()
     _word_match_estimates.clear()
-    _meetings_passing.clear()
 
 
 def search_archive(request: SearchRequest) -> SearchResults:
@@ -285,43 +295,21 @@ def _meetings_matching(cursor, request: SearchRequest, query: IndexedQuery, tota
     """The meetings of a search whose statements were not all read (counting.count_meetings):
     exact for any of some words without a speaker, else at most the meetings that hold every
     wanted word (and never more than the matches)."""
-    found = counting.count_meetings(cursor, query.meeting_terms, _passing_meetings(cursor, request))
+    found = counting.count_meetings(cursor, query.meeting_terms, _passing_meetings(request))
     if query.meetings_exact and not request.speakers:
         return Total(found)
     return Total(min(found, total), at_most=True)
 
 
-_meetings_passing = StampedCache(dict)  # {(kind, place): ids}, emptied when the archive changes
-
-
-def _passing_meetings(cursor, request: SearchRequest) -> list[int] | None:
-    """The published meetings that pass the request's date, kind and place filters (None:
-    no such filter). Kept per kind and place; a date range is read each time (there are
-    too many to keep)."""
-    key = (request.kind, request.location)
-    dated = bool(request.date_from or request.date_to)
-    if not dated and not any(key):
+def _passing_meetings(request: SearchRequest) -> list[int] | None:
+    """The meetings that pass the request's date, kind and place filters (None: no such filter)."""
+    dates = [
+        (sql, value) for sql, value in (("date >= %s", request.date_from), ("date <= %s", request.date_to)) if value
+    ]
+    filters = _meeting_filters(request)
+    if not dates and not filters:
         return None
-    known = _meetings_passing.get()
-    if dated or key not in known:
-        conditions, params = ["is_published"], []
-        for sql, value in (
-            ("date >= %s", request.date_from),
-            ("date <= %s", request.date_to),
-            ("kind = %s", request.kind),
-            ("location = %s", request.location),
-        ):
-            if value:
-                conditions.append(sql)
-                params.append(value)
-        cursor.execute("SET LOCAL enable_seqscan = on")  # the plans pinned for statements don't fit
-        cursor.execute(f"SELECT id FROM transcripts_meeting WHERE {' AND '.join(conditions)} ORDER BY id", params)
-        ids = [row[0] for row in cursor.fetchall()]
-        ranking.plan(cursor, bitmap=True)
-        if dated:
-            return ids
-        known[key] = ids
-    return known[key]
+    return _meetings_of(filters, (" AND ".join(sql for sql, _v in dates), [v for _s, v in dates]))
 
 
 def _fetch_hits(cursor, results: SearchResults) -> None:
